@@ -1,0 +1,58 @@
+# Every target creates .venv itself when it is missing: nothing to install by hand.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: help venv vendor generate check-generated test lint contract mock bench clean
+
+help:
+	@echo "make contract   generate if needed, run the contract suite against the mocks (TARGET=mock|live, NOVAPOST_URL=, SHIPYO_URL=)"
+	@echo "make test       every test: lint, type checks, unit, mock and consumer-side tests"
+	@echo "make vendor     rebuild specs/novapost/openapi.json from specs/novapost/pages/"
+	@echo "make generate   regenerate generated/ from specs/"
+	@echo "make mock       serve the mock servers (Nova Post :8010, Shipyo :8020)"
+	@echo "make bench      benchmarks and the fault-injection soak"
+	@echo "make lint       ruff and mypy --strict on the hand-written code"
+	@echo "make clean      remove .venv, caches and reports"
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+venv: $(STAMP)
+
+vendor: venv
+	$(BIN)/python -m tools.vendor
+
+generate: venv
+	$(BIN)/python -m tools.generate
+
+check-generated: venv
+	$(BIN)/python -m tools.vendor --check
+	$(BIN)/python -m tools.generate --check
+
+lint: venv
+	$(BIN)/ruff check wrapper mocks tools tests
+	$(BIN)/ruff format --check wrapper mocks tools tests
+	$(BIN)/mypy
+
+test: lint
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+contract: venv
+	@$(BIN)/python -m tools.generate --check >/dev/null 2>&1 || $(BIN)/python -m tools.generate
+	@echo "contract: the contract suite is not built yet"
+
+mock: venv
+	@echo "mock: the mock servers are not built yet"
+
+bench: venv
+	@echo "bench: the benchmarks are not built yet"
+
+clean:
+	rm -rf $(VENV) reports .pytest_cache .mypy_cache .ruff_cache build *.egg-info
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -1,0 +1,115 @@
+"""Generate the typed clients in generated/ from specs/, or check that they are current.
+
+Each client is generated into a scratch directory outside the tree and then swapped
+in, so ``make generate`` and ``--check`` run the very same steps and a failed run
+leaves generated/ as it was.
+
+Usage: ``python -m tools.generate [--check]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import filecmp
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CONFIG = ROOT / "specs" / "openapi-python-client.yaml"
+CLIENTS = {
+    "novapost_client": ROOT / "specs" / "novapost" / "openapi.json",
+    "shipyo_client": ROOT / "specs" / "shipyo" / "openapi.yaml",
+}
+GENERATED = ROOT / "generated"
+
+
+class GenerateError(Exception):
+    pass
+
+
+def generate_into(package: str, spec: Path, out_root: Path) -> Path:
+    """Run openapi-python-client for one spec; return the package directory it wrote."""
+    target = out_root / package
+    bin_dir = Path(sys.executable).parent
+    env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"}
+    cmd = [
+        str(bin_dir / "openapi-python-client"),
+        "generate",
+        "--path",
+        str(spec),
+        "--meta",
+        "none",
+        "--config",
+        str(CONFIG),
+        "--output-path",
+        str(target),
+        "--fail-on-warning",
+    ]
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
+    if proc.returncode != 0 or not (target / "__init__.py").exists():
+        raise GenerateError(
+            f"generating {package} from {spec.name} failed:\n{proc.stdout}{proc.stderr}"
+        )
+    (target / "py.typed").write_text("# Marker file for PEP 561\n", encoding="utf-8")
+    return target
+
+
+def diff_trees(left: Path, right: Path) -> list[str]:
+    """Relative paths that differ between two trees (missing on either side or changed)."""
+    out: list[str] = []
+
+    def walk(cmp: filecmp.dircmp[str], prefix: str) -> None:
+        out.extend(prefix + n for n in cmp.left_only + cmp.right_only + cmp.funny_files)
+        for name in cmp.common_files:
+            if (Path(cmp.left) / name).read_bytes() != (Path(cmp.right) / name).read_bytes():
+                out.append(prefix + name)
+        for name, sub in cmp.subdirs.items():
+            walk(sub, f"{prefix}{name}/")
+
+    walk(filecmp.dircmp(left, right, ignore=["__pycache__"]), "")
+    return sorted(out)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="generate", description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="fail if generated/ is stale")
+    args = parser.parse_args(argv)
+    stale: list[str] = []
+    with tempfile.TemporaryDirectory(prefix="carriers-generate-") as scratch:
+        for package, spec in CLIENTS.items():
+            try:
+                fresh = generate_into(package, spec, Path(scratch))
+            except GenerateError as exc:
+                print(f"generate: error: {exc}", file=sys.stderr)
+                return 1
+            current = GENERATED / package
+            if args.check:
+                if not current.is_dir():
+                    stale.append(f"{package}/ (missing)")
+                else:
+                    stale.extend(f"{package}/{p}" for p in diff_trees(fresh, current))
+                continue
+            GENERATED.mkdir(exist_ok=True)
+            old = GENERATED / f".{package}.old"
+            shutil.rmtree(old, ignore_errors=True)
+            if current.exists():
+                current.rename(old)
+            shutil.copytree(fresh, current)
+            shutil.rmtree(old, ignore_errors=True)
+            print(f"generate: wrote generated/{package}/ from {spec.relative_to(ROOT)}")
+    if stale:
+        print("generate: generated/ is stale; run 'make generate'. Differs:", file=sys.stderr)
+        for path in stale:
+            print(f"  {path}", file=sys.stderr)
+        return 1
+    if args.check:
+        print("generate: generated/ is up to date")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
