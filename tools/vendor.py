@@ -326,6 +326,17 @@ def _php_arrays(spec: Json) -> None:
                 node.setdefault("explode", True)
 
 
+PHONE_PATTERN = "^49[0-9]{9,10}$"
+
+
+@fix("phone-pattern", "the phone format the description gives (49XXXXXXXXX, no '+') as a pattern")
+def _phone_pattern(spec: Json) -> None:
+    for path, method, op in operations(spec):
+        if (path, method) == ("/test-api-keys", "post"):
+            schema = op["requestBody"]["content"]["application/json"]["schema"]
+            schema["properties"]["phone"].setdefault("pattern", PHONE_PATTERN)
+
+
 @fix("docs-examples", "carry the docs' examples so tests reach the success paths")
 def _examples(spec: Json) -> None:
     for path, method, op in operations(spec):

@@ -166,6 +166,8 @@ def test_real_page_is_merged_and_fixed() -> None:
     assert create["security"] == [] and mint["security"] == []
     assert create["operationId"] == "post_test_api_keys"
     assert mint["operationId"] == "get_clients_authorization"
+    phone = create["requestBody"]["content"]["application/json"]["schema"]["properties"]["phone"]
+    assert phone["pattern"] == "^49[0-9]{9,10}$"
     # The link that drives stateful tests.
     link = create["responses"]["200"]["links"]["GenerateJwt"]
     assert link == {
