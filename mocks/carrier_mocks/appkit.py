@@ -1,0 +1,79 @@
+"""Assembly shared by both mocks: routes, mock-only routes, error handling, middleware."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Sequence
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Mount, Route, Router
+
+from carrier_mocks.control import WHOAMI_ROUTE, control_routes
+from carrier_mocks.middleware import FaultResponse, MockMiddleware
+from carrier_mocks.runtime import Runtime
+
+__all__ = ["ErrorResponse", "build_app"]
+
+ErrorResponse = Callable[[int, str], Response]
+
+
+def build_app(
+    *,
+    runtime: Runtime,
+    api_prefix: str,
+    api_routes: Sequence[BaseRoute],
+    operations: Collection[str],
+    whoami: Route,
+    error_response: ErrorResponse,
+    fault_response: FaultResponse,
+) -> Starlette:
+    """A Starlette app whose every answer, errors included, has the API's body shape.
+
+    ``operations`` are the spec's ``"METHOD /path"`` keys, relative to ``api_prefix``.
+    """
+
+    def route_of(method: str, path: str) -> str | None:
+        if path.startswith(f"{api_prefix}/"):
+            key = f"{method} {path[len(api_prefix) :]}"
+            if key in operations:
+                return key
+        key = f"{method} {path}"
+        return key if key == WHOAMI_ROUTE else None
+
+    async def http_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HTTPException)
+        response = error_response(exc.status_code, exc.detail)
+        headers = dict(exc.headers or {})
+        if "Allow" in headers:  # Starlette keeps methods in a set: give a stable order
+            headers["Allow"] = ", ".join(sorted(m.strip() for m in headers["Allow"].split(",")))
+        response.headers.update(headers)
+        return response
+
+    async def server_error(request: Request, exc: Exception) -> Response:
+        return error_response(500, "Internal server error")
+
+    middleware = Middleware(
+        MockMiddleware,
+        route_of=route_of,
+        stats=runtime.stats,
+        faults=runtime.faults,
+        fault_response=fault_response,
+    )
+    app = Starlette(
+        routes=[*api_routes, control_routes(runtime, whoami)],
+        middleware=[middleware],
+        exception_handlers={HTTPException: http_error, Exception: server_error},
+    )
+    # A trailing slash is another path, as on the real servers: 404, not a redirect.
+    routers = [app.router]
+    while routers:
+        router = routers.pop()
+        router.redirect_slashes = False
+        routers.extend(
+            r.app for r in router.routes if isinstance(r, Mount) and isinstance(r.app, Router)
+        )
+    app.state.runtime = runtime
+    return app

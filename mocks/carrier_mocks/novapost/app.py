@@ -1,0 +1,183 @@
+"""The Nova Post sandbox mock (API v.1.0), mounted under ``/v.1.0`` like the real servers.
+
+Bodies follow the vendored spec: ``ErrorResponse`` (``{"success": false, "errors":
+[...]}``) for ``POST /test-api-keys``, the ``Error`` map (``{"errors": {name: text}}``)
+for ``GET /clients/authorization``.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from datetime import datetime, timezone
+from http import HTTPStatus
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Mount, Route
+
+from carrier_mocks.appkit import build_app
+from carrier_mocks.clock import Clock
+from carrier_mocks.control import MOCK_PREFIX
+from carrier_mocks.faults import Fault
+from carrier_mocks.fixtures import Fixtures, default_fixtures
+from carrier_mocks.novapost.registry import KeyRegistry, RuleError
+from carrier_mocks.requests import BadInput, printable, query_params, read_json_object
+from carrier_mocks.runtime import Runtime
+from carrier_mocks.tokens import InvalidToken, TokenSigner
+
+__all__ = ["API_PREFIX", "OPERATIONS", "create_app"]
+
+API_PREFIX = "/v.1.0"
+OPERATIONS = ("POST /test-api-keys", "GET /clients/authorization")
+#: Operations whose documented errors are ``ErrorResponse``, by status.
+_ERROR_RESPONSE_STATUSES = {"POST /test-api-keys": {400, 404, 409, 429}}
+
+_PHONE = re.compile(r"49[0-9]{9,10}")  # the documented 49XXXXXXXXX, no '+'
+_UA_PREFIXES = ("380", "+380")
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def error_list(status: int, *messages: str) -> JSONResponse:
+    """The spec's ``ErrorResponse``."""
+    return JSONResponse({"success": False, "errors": list(messages)}, status_code=status)
+
+
+def error_map(status: int, errors: dict[str, str]) -> JSONResponse:
+    """The spec's ``Error``: a map from parameter (or topic) to message."""
+    return JSONResponse({"errors": errors}, status_code=status)
+
+
+def _reason(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
+
+
+def _fault_response(route: str, fault: Fault) -> Response:
+    status = fault.status or 503
+    reason = _reason(status)
+    if status in _ERROR_RESPONSE_STATUSES.get(route, set()):
+        response = error_list(status, reason)
+    else:
+        response = error_map(status, {"server": reason})
+    if fault.retry_after is not None:
+        response.headers["Retry-After"] = str(fault.retry_after)
+    return response
+
+
+def _phone_errors(body: dict[str, Any] | None) -> list[str]:
+    body = body or {}
+    errors = [f"Unknown parameter: {printable(name)}" for name in body if name != "phone"]
+    phone = body.get("phone")
+    if phone is None and "phone" not in body:
+        errors.append("Missing required parameter: phone")
+    elif isinstance(phone, str) and phone.startswith(_UA_PREFIXES):
+        errors.append("UA key generation is currently not supported")
+    elif not isinstance(phone, str) or not _PHONE.fullmatch(phone):
+        errors.append("Invalid phone format")
+    return errors
+
+
+class _NovaPost:
+    """Request handlers over one registry and runtime."""
+
+    def __init__(self, registry: KeyRegistry, runtime: Runtime) -> None:
+        self.registry = registry
+        self.runtime = runtime
+
+    async def test_api_keys(self, request: Request) -> Response:
+        _, query_errors = query_params(request, allowed=())
+        try:
+            body = await read_json_object(request)
+        except BadInput as exc:
+            return error_list(400, exc.message)
+        errors = [message for _, message in query_errors] + _phone_errors(body)
+        if errors:
+            return error_list(400, *errors)
+        assert body is not None
+        try:
+            key = self.registry.request_key(body["phone"])
+        except RuleError as exc:
+            return error_list(exc.status, exc.message)
+        now = self.runtime.clock.utcnow()
+        return JSONResponse(
+            {
+                "apiKey": key.value,
+                "createdAt": _iso(key.created_at),
+                "expDate": _iso(key.exp_date),
+                "status": "Active" if key.is_active(now) else "Expired",
+            }
+        )
+
+    async def authorization(self, request: Request) -> Response:
+        params, errors = query_params(request, allowed=("apiKey",))
+        problems = dict(errors)
+        if "apiKey" not in params and "apiKey" not in problems:
+            problems["apiKey"] = "Missing required parameter: apiKey"
+        if problems:
+            return error_map(422, problems)
+        try:
+            client = self.registry.authorize(params["apiKey"])
+        except RuleError as exc:
+            return error_map(exc.status, {"apiKey": exc.message})
+        token = self.runtime.signer.issue({"cid": client.cid, "ref": secrets.token_hex(8)})
+        return JSONResponse({"jwt": token})
+
+    async def whoami(self, request: Request) -> Response:
+        """Guarded like any authorized call: the raw JWT in ``Authorization``."""
+        values = request.headers.getlist("authorization")
+        if len(values) != 1 or not values[0].strip():
+            return error_map(401, {"Authorization": "Missing JWT"})
+        token = values[0].strip()
+        if token.lower().startswith("bearer "):
+            return error_map(401, {"Authorization": "Send the raw JWT, without 'Bearer '"})
+        try:
+            claims = self.runtime.signer.verify(token)
+        except InvalidToken as exc:
+            return error_map(401, {"Authorization": exc.reason.capitalize()})
+        client = self.registry.client(str(claims.get("cid")))
+        if client is None:
+            return error_map(401, {"Authorization": "Invalid token"})
+        expires = datetime.fromtimestamp(claims["exp"], tz=timezone.utc)
+        return JSONResponse({"cid": client.cid, "name": client.name, "expiresAt": _iso(expires)})
+
+
+def _error_response(status: int, message: str) -> Response:
+    return error_list(status, message)
+
+
+def create_app(fixtures: Fixtures | None = None, clock: Clock | None = None) -> Starlette:
+    """The Nova Post mock, seeded from ``fixtures`` (default: the packaged file)."""
+    fixtures = fixtures or default_fixtures()
+    clock = clock or Clock()
+    registry = KeyRegistry(fixtures.novapost, clock)
+    runtime = Runtime(
+        clock=clock,
+        signer=TokenSigner(clock, issuer="np"),
+        routes=[*OPERATIONS, f"GET {MOCK_PREFIX}/whoami"],
+        reset_data=registry.reset,
+    )
+    handlers = _NovaPost(registry, runtime)
+    api = Mount(
+        API_PREFIX,
+        routes=[
+            Route("/test-api-keys", handlers.test_api_keys, methods=["POST"]),
+            Route("/clients/authorization", handlers.authorization, methods=["GET"]),
+        ],
+    )
+    return build_app(
+        runtime=runtime,
+        api_prefix=API_PREFIX,
+        api_routes=[api],
+        operations=OPERATIONS,
+        whoami=Route("/whoami", handlers.whoami, methods=["GET"]),
+        error_response=_error_response,
+        fault_response=_fault_response,
+    )
