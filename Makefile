@@ -36,16 +36,17 @@ check-generated: venv
 	$(BIN)/python -m tools.generate --check
 
 lint: venv
-	$(BIN)/ruff check wrapper mocks tools tests
-	$(BIN)/ruff format --check wrapper mocks tools tests
+	$(BIN)/ruff check wrapper mocks tools tests contract_tests
+	$(BIN)/ruff format --check wrapper mocks tools tests contract_tests
 	$(BIN)/mypy
 
 test: lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# TARGET=mock|url|live, NOVAPOST_URL=, SHIPYO_URL=, MAX_EXAMPLES=, SEED= are read from the environment.
 contract: venv
 	@$(BIN)/python -m tools.generate --check >/dev/null 2>&1 || $(BIN)/python -m tools.generate
-	@echo "contract: the contract suite is not built yet"
+	$(BIN)/python -m contract_tests
 
 mock: venv
 	@echo "mock: the mock servers are not built yet"

@@ -1,0 +1,3 @@
+from contract_tests.run import main
+
+raise SystemExit(main())

@@ -1,0 +1,127 @@
+"""How a contract run picks its targets, and how it summarises what it saw."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from contract_tests import summary
+from contract_tests.targets import NOVAPOST, SHIPYO, UsageError, resolve
+
+
+def by_api(targets: list) -> dict:  # type: ignore[type-arg]
+    return {t.api.name: t for t in targets}
+
+
+def test_mock_is_the_default_and_uses_the_docs_examples() -> None:
+    t = by_api(resolve("mock", env={}))
+    assert t["novapost"].kind == t["shipyo"].kind == "mock"
+    assert t["novapost"].skip_reason is None and t["shipyo"].skip_reason is None
+    assert t["novapost"].known_good == {"CONTRACT_NOVAPOST_PHONE": "498213437654"}
+    assert t["shipyo"].known_good == {"CONTRACT_SHIPYO_API_KEY": "ak_1234567890abcdef"}
+
+
+def test_one_url_tests_that_server_and_skips_the_other_saying_so() -> None:
+    t = by_api(resolve("mock", env={"NOVAPOST_URL": "http://127.0.0.1:9/v.1.0/"}))
+    assert t["novapost"].kind == "url" and t["novapost"].base_url == "http://127.0.0.1:9/v.1.0"
+    assert t["shipyo"].skip_reason == "no URL given (set SHIPYO_URL=http://host:port)"
+
+
+def test_url_arguments_override_the_environment() -> None:
+    t = by_api(resolve("mock", env={"SHIPYO_URL": "http://a:1"}, urls={"shipyo": "http://b:2"}))
+    assert t["shipyo"].base_url == "http://b:2"
+
+
+def test_url_target_takes_known_good_inputs_from_the_environment() -> None:
+    env = {
+        "NOVAPOST_URL": "http://h:1/v.1.0",
+        "SHIPYO_URL": "http://h:2",
+        "NOVAPOST_PHONE": "491234567890",
+        "NOVAPOST_API_KEY": "np-key",
+        "SHIPYO_API_KEY": "ak_other",
+    }
+    t = by_api(resolve("url", env=env))
+    assert t["novapost"].known_good == {
+        "CONTRACT_NOVAPOST_PHONE": "491234567890",
+        "CONTRACT_NOVAPOST_API_KEY": "np-key",
+    }
+    assert t["shipyo"].known_good == {"CONTRACT_SHIPYO_API_KEY": "ak_other"}
+
+
+def test_url_without_scheme_is_a_usage_error() -> None:
+    with pytest.raises(UsageError, match=r"NOVAPOST_URL='127.0.0.1:8010' is not an http\(s\) URL"):
+        resolve("url", env={"NOVAPOST_URL": "127.0.0.1:8010"})
+
+
+def test_live_without_credentials_skips_with_a_one_line_reason() -> None:
+    t = by_api(resolve("live", env={}))
+    assert t["novapost"].base_url == NOVAPOST.live_url and t["shipyo"].base_url == SHIPYO.live_url
+    for target in t.values():
+        assert target.skip_reason and "\n" not in target.skip_reason
+    assert "NOVAPOST_API_KEY" in t["novapost"].skip_reason
+    assert "SHIPYO_API_KEY" in t["shipyo"].skip_reason
+
+
+def test_live_with_credentials_and_a_local_stand_in() -> None:
+    env = {
+        "NOVAPOST_PHONE": "498213437654",
+        "SHIPYO_API_KEY": "ak_x",
+        "SHIPYO_URL": "http://127.0.0.1:5",
+    }
+    t = by_api(resolve("live", env=env))
+    assert t["novapost"].skip_reason is None and t["novapost"].base_url == NOVAPOST.live_url
+    assert t["novapost"].known_good == {"CONTRACT_NOVAPOST_PHONE": "498213437654"}
+    assert t["shipyo"].base_url == "http://127.0.0.1:5" and t["shipyo"].kind == "live"
+
+
+def scenario(label: str, cases: dict) -> str:  # type: ignore[type-arg]
+    recorder = {"label": label, "cases": {}, "checks": {}, "interactions": {}}
+    for case_id, (method, path, status, checks) in cases.items():
+        recorder["cases"][case_id] = {"value": {"method": method, "path": path}}
+        recorder["checks"][case_id] = [{"name": n, "status": s} for n, s in checks]
+        recorder["interactions"][case_id] = {
+            "response": {"status_code": status} if status else None
+        }
+    return json.dumps({"ScenarioFinished": {"recorder": recorder}})
+
+
+def test_events_are_aggregated_per_operation() -> None:
+    documented = {"GET /clients/authorization": ["200", "401", "422", "503"]}
+    lines = [
+        json.dumps({"EngineStarted": {}}),
+        scenario(
+            "GET /clients/authorization",
+            {
+                "a": ("GET", "/clients/authorization", 200, [("x", "success"), ("y", "success")]),
+                "b": ("GET", "/clients/authorization", 401, [("x", "success"), ("y", "failure")]),
+                "c": ("TRACE", "/clients/authorization", 405, [("x", "success")]),
+                "d": ("GET", "/clients/authorization", None, []),
+            },
+        ),
+    ]
+    stats = summary.read_events(lines, documented)
+    op = stats["GET /clients/authorization"]
+    assert (op.cases, op.checks, op.failures) == (4, 5, 1)
+    assert op.failed_checks == {"y"}
+    assert op.statuses == {"200", "401", "405", "no response"}
+    table = "\n".join(summary.render("Nova Post", documented, stats))
+    row = next(line for line in table.splitlines() if line.startswith("GET /clients/authorization"))
+    assert row.split()[2:5] == ["4", "5", "1"]
+    assert "(y)" in row
+    # Documented statuses never observed are listed: a run that sees only 4xx says so.
+    assert row.rstrip().endswith("422 503")
+
+
+def test_documented_statuses_read_both_spec_formats() -> None:
+    assert summary.documented_statuses(NOVAPOST.spec)["POST /test-api-keys"] == [
+        "200",
+        "400",
+        "404",
+        "409",
+        "429",
+        "503",
+    ]
+    assert summary.documented_statuses(SHIPYO.spec)["GET /api/Token/generate-from-apikey"] == [
+        "200", "400", "401", "403", "422", "500",
+    ]  # fmt: skip
