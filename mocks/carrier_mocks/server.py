@@ -1,0 +1,164 @@
+"""Run a mock over real HTTP: uvicorn in a background thread, controlled over HTTP.
+
+``serve()`` binds the socket itself, so a taken port fails at once with
+:class:`PortInUseError` instead of a log line from a thread, and port 0 picks a
+free one. The handle drives the mock only through its ``/__mock__`` routes,
+exactly as a test in another process would.
+"""
+
+from __future__ import annotations
+
+import errno
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, Literal
+
+import httpx
+
+if TYPE_CHECKING:
+    from carrier_mocks.fixtures import Fixtures
+
+__all__ = ["Api", "MockServer", "MockServerError", "PortInUseError", "serve"]
+
+Api = Literal["novapost", "shipyo"]
+_START_TIMEOUT_SECONDS = 10.0
+_STOP_TIMEOUT_SECONDS = 10.0
+_NOVAPOST_PREFIX = "/v.1.0"  # repeated here so this module imports no Starlette
+
+
+class MockServerError(RuntimeError):
+    """The mock server could not start or a control request failed."""
+
+
+class PortInUseError(MockServerError):
+    """The requested port is already taken."""
+
+
+class MockServer:
+    """A running mock: its URLs and its controls (clock, faults, stats, reset, revoke)."""
+
+    def __init__(self, api: Api, origin: str) -> None:
+        self.api: Api = api
+        self.origin = origin
+        self.base_url = origin + (_NOVAPOST_PREFIX if api == "novapost" else "")
+        self._control = httpx.Client(base_url=f"{origin}/__mock__", timeout=10.0)
+
+    def __repr__(self) -> str:
+        return f"MockServer(api={self.api!r}, base_url={self.base_url!r})"
+
+    def _call(self, method: str, route: str, body: dict[str, Any] | None = None) -> Any:
+        response = self._control.request(method, route, json=body)
+        if response.status_code != 200:
+            raise MockServerError(f"{method} /__mock__{route}: {response.text}")
+        return response.json()
+
+    def advance(self, seconds: float) -> None:
+        """Move the mock's clock forward by ``seconds``."""
+        self._call("POST", "/clock", {"advance_seconds": seconds})
+
+    def fault(
+        self,
+        route: str,
+        *,
+        count: int = 1,
+        status: int | None = None,
+        delay: float | None = None,
+        drop: bool = False,
+        retry_after: int | None = None,
+    ) -> None:
+        """Make the next ``count`` requests of ``route`` (``"GET /path"``) fail as asked."""
+        body: dict[str, Any] = {"route": route, "count": count, "drop": drop}
+        optional = {"status": status, "delay": delay, "retry_after": retry_after}
+        body.update({name: value for name, value in optional.items() if value is not None})
+        self._call("POST", "/faults", body)
+
+    def stats(self) -> dict[str, int]:
+        """Requests per operation since start or the last reset."""
+        counts: dict[str, int] = self._call("GET", "/stats")
+        return counts
+
+    def reset(self) -> None:
+        """Back to the fixtures, the real time, no faults, no valid tokens."""
+        self._call("POST", "/reset")
+
+    def revoke_tokens(self) -> None:
+        """Invalidate every JWT issued so far."""
+        self._call("POST", "/revoke")
+
+    def close(self) -> None:
+        self._control.close()
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise PortInUseError(f"port {port} on {host} is already in use") from None
+        raise MockServerError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+    return sock
+
+
+def _origin(host: str, port: int) -> str:
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+@contextmanager
+def serve(
+    api: Api,
+    *,
+    fixtures: Fixtures | None = None,
+    host: str = "127.0.0.1",
+    port: int = 0,
+) -> Iterator[MockServer]:
+    """Serve one mock on ``host:port`` (0: a free port) for the duration of the block."""
+    import uvicorn
+
+    from carrier_mocks._uvicorn import DroppableH11Protocol
+
+    if api == "novapost":
+        from carrier_mocks.novapost import create_app
+    elif api == "shipyo":
+        from carrier_mocks.shipyo import create_app
+    else:
+        raise ValueError(f"unknown API {api!r}: choose 'novapost' or 'shipyo'")
+    app = create_app(fixtures)
+    sock = _bind(host, port)
+    config = uvicorn.Config(
+        app,
+        http=DroppableH11Protocol,
+        lifespan="off",
+        log_config=None,
+        log_level="warning",
+        access_log=False,  # request lines carry ?apiKey=
+        proxy_headers=False,  # the IP allow-list must see the real peer
+        server_header=False,
+        timeout_graceful_shutdown=1,
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(
+        target=server.run, kwargs={"sockets": [sock]}, name=f"carrier-mock-{api}", daemon=True
+    )
+    thread.start()
+    deadline = time.monotonic() + _START_TIMEOUT_SECONDS
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            server.should_exit = True
+            sock.close()
+            raise MockServerError(f"the {api} mock did not start")
+        time.sleep(0.01)
+    handle = MockServer(api, _origin(host, sock.getsockname()[1]))
+    try:
+        yield handle
+    finally:
+        handle.close()
+        server.should_exit = True
+        thread.join(_STOP_TIMEOUT_SECONDS)
+        sock.close()
