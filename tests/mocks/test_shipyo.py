@@ -57,7 +57,7 @@ async def test_missing_key_is_401(shipyo: httpx.AsyncClient, headers: dict[str, 
 
 @pytest.mark.parametrize("key", ["ak_unknown", SHIPYO_KEY.upper(), "ak_1234567890abcdeg", "ключ"])
 async def test_unknown_key_is_403(shipyo: httpx.AsyncClient, key: str) -> None:
-    response = await shipyo.get(TOKEN_URL, headers={"x-api-key": key.encode()})
+    response = await shipyo.get(TOKEN_URL, headers={b"x-api-key": key.encode()})
     assert response.status_code == 403
     assert response.json() == envelope("Invalid API Key.", "API key validation failed")
 
