@@ -14,7 +14,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 
 from carrier_mocks.faults import parse_fault
-from carrier_mocks.requests import BadInput, read_json_object
+from carrier_mocks.parsing import BadInput, read_json_object
 from carrier_mocks.runtime import Runtime
 
 __all__ = ["MOCK_PREFIX", "WHOAMI_ROUTE", "control_routes"]

@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from carrier_mocks.requests import MAX_BODY_BYTES
+from carrier_mocks.parsing import MAX_BODY_BYTES
 
 from .support import NP_KEY, NP_PHONE, SHIPYO_KEY, TOKEN_URL
 

@@ -50,6 +50,12 @@ async def test_stats_count_operations_and_whoami_only(novapost: httpx.AsyncClien
     }
 
 
+async def test_head_counts_as_the_get_it_runs(shipyo: httpx.AsyncClient) -> None:
+    response = await shipyo.head(TOKEN_URL, headers={"x-api-key": SHIPYO_KEY})
+    assert (response.status_code, response.content) == (200, b"")
+    assert (await stats(shipyo))["GET /api/Token/generate-from-apikey"] == 1
+
+
 async def test_shipyo_stats_use_the_spec_path(shipyo: httpx.AsyncClient) -> None:
     await shipyo.get(TOKEN_URL, headers={"x-api-key": SHIPYO_KEY})
     assert (await stats(shipyo))["GET /api/Token/generate-from-apikey"] == 1

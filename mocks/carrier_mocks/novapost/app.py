@@ -24,7 +24,7 @@ from carrier_mocks.control import MOCK_PREFIX
 from carrier_mocks.faults import Fault
 from carrier_mocks.fixtures import Fixtures, default_fixtures
 from carrier_mocks.novapost.registry import KeyRegistry, RuleError
-from carrier_mocks.requests import BadInput, printable, query_params, read_json_object
+from carrier_mocks.parsing import BadInput, printable, query_params, read_json_object
 from carrier_mocks.runtime import Runtime
 from carrier_mocks.tokens import InvalidToken, TokenSigner
 

@@ -21,7 +21,7 @@ from carrier_mocks.clock import Clock
 from carrier_mocks.control import MOCK_PREFIX
 from carrier_mocks.faults import Fault
 from carrier_mocks.fixtures import Fixtures, default_fixtures
-from carrier_mocks.requests import BadInput, query_params, single_header
+from carrier_mocks.parsing import BadInput, query_params, single_header
 from carrier_mocks.runtime import Runtime
 from carrier_mocks.shipyo.registry import KeyCheckError, ShipyoKeys
 from carrier_mocks.tokens import InvalidToken, TokenSigner
