@@ -39,21 +39,25 @@ logger = logging.getLogger("carriers")
 SENSITIVE_HEADERS = frozenset({"authorization", "x-api-key", "proxy-authorization", "cookie"})
 SENSITIVE_QUERY = frozenset({"apikey", "api_key", "token", "jwt"})
 
-_NAMES = r"authorization|proxy-authorization|x-api-key|api[-_]?key|jwt|access[-_]?token|token"
+_HEADERS = r"authorization|proxy-authorization|x-api-key"
+_FIELDS = r"api[-_]?key|jwt|access[-_]?token|token"
+_VALUE = r"(?!\[REDACTED\])(?:bearer\s+)?[^\s'\",;&}\]#]+"
 _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
-    # header or field followed by ':' or '=' (headers, query strings, JSON, dict reprs)
+    # a header as text: "Authorization: Bearer ...", "x-api-key=..."
     (
-        re.compile(
-            rf"(?i)(\b(?:{_NAMES})\b['\"]?\s*[:=]\s*b?['\"]?)(?!\[REDACTED\])(?:bearer\s+)?[^\s'\",;&}}\]#]+"
-        ),
+        re.compile(rf"(?i)(\b(?:{_HEADERS})\b['\"]?\s*[:=]\s*(?:b?['\"])?){_VALUE}"),
+        rf"\1{REDACTED}",
+    ),
+    # a query or form parameter: apiKey=..., token=...
+    (re.compile(rf"(?i)(\b(?:{_FIELDS})=){_VALUE}"), rf"\1{REDACTED}"),
+    # a quoted field in JSON or a repr: "apiKey": "...", 'jwt': '...'
+    (
+        re.compile(rf"(?i)(['\"](?:{_FIELDS}|{_HEADERS})['\"]\s*:\s*b?['\"])[^'\"]*"),
         rf"\1{REDACTED}",
     ),
     # header tuples as httpcore prints them: (b'Authorization', b'...')
-    (
-        re.compile(rf"(?i)(\b(?:{_NAMES})['\"]\s*,\s*b?['\"])[^'\"]*"),
-        rf"\1{REDACTED}",
-    ),
-    # anything shaped like a JWT: base64url header starting '{"', two dots
+    (re.compile(rf"(?i)(\b(?:{_HEADERS})['\"]\s*,\s*b?['\"])[^'\"]*"), rf"\1{REDACTED}"),
+    # anything shaped like a JWT: base64url of '{"', then two dots
     (re.compile(r"eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*"), REDACTED),
 )
 
