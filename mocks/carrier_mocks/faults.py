@@ -10,9 +10,10 @@ import math
 from collections import deque
 from collections.abc import Collection
 from dataclasses import dataclass, replace
+from http import HTTPStatus
 from typing import Any
 
-__all__ = ["MAX_DELAY_SECONDS", "Fault", "FaultBook", "parse_fault"]
+__all__ = ["MAX_DELAY_SECONDS", "Fault", "FaultBook", "parse_fault", "reason_phrase"]
 
 #: Long enough to trip any client timeout, short enough never to wedge a server.
 MAX_DELAY_SECONDS = 300.0
@@ -65,6 +66,14 @@ class FaultBook:
 
     def clear(self) -> None:
         self._pending.clear()
+
+
+def reason_phrase(status: int) -> str:
+    """The standard phrase of a status, which injected error bodies carry as their message."""
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
 
 
 def _number(data: dict[str, Any], name: str) -> float | None:

@@ -192,7 +192,7 @@ class _Entry:
         value: str | None = self._value(name, str, required=False)
         return value
 
-    def optional_int(
+    def optional_integer(
         self, name: str, *, minimum: int = -_MAX_DAYS, maximum: int = _MAX_DAYS
     ) -> int | None:
         value: int | None = self._value(name, int, required=False)
@@ -200,10 +200,10 @@ class _Entry:
             raise self.fail(f"field {name!r} must be between {minimum} and {maximum}")
         return value
 
-    def int(self, name: str, *, minimum: int = -_MAX_DAYS, maximum: int = _MAX_DAYS) -> int:
-        self._value(name, int, required=True)
-        value = self.optional_int(name, minimum=minimum, maximum=maximum)
-        assert value is not None
+    def integer(self, name: str, *, minimum: int = -_MAX_DAYS, maximum: int = _MAX_DAYS) -> int:
+        value = self.optional_integer(name, minimum=minimum, maximum=maximum)
+        if value is None:
+            raise self.fail(f"missing required field {name!r}")
         return value
 
     def flag(self, name: str, default: bool) -> bool:
@@ -214,7 +214,7 @@ class _Entry:
         value: list[Any] | None = self._value(name, list, required=required)
         return value
 
-    def object(self, name: str) -> dict[str, Any] | None:
+    def mapping(self, name: str) -> dict[str, Any] | None:
         value: dict[str, Any] | None = self._value(name, dict, required=False)
         return value
 
@@ -239,8 +239,8 @@ def _json_type(kind: type[Any]) -> str:
 def _parse_root(data: object) -> Fixtures:
     root = _Entry(data, "top level", {"description", "novapost", "shipyo"})
     root.optional_text("description")
-    novapost = _Entry(root.object("novapost") or {}, "novapost", {"clients", "keys"})
-    shipyo = _Entry(root.object("shipyo") or {}, "shipyo", {"keys"})
+    novapost = _Entry(root.mapping("novapost") or {}, "novapost", {"clients", "keys"})
+    shipyo = _Entry(root.mapping("shipyo") or {}, "shipyo", {"keys"})
     clients = _items(novapost, "clients", _parse_client)
     keys = _items(novapost, "keys", _parse_novapost_key)
     _check_novapost(clients, keys)
@@ -273,7 +273,7 @@ def _parse_client(value: object, label: str) -> NovaPostClient:
         cid=cid,
         name=entry.text("name"),
         phones=tuple(phones),
-        last_creation_days_ago=entry.optional_int("last_creation_days_ago", minimum=0),
+        last_creation_days_ago=entry.optional_integer("last_creation_days_ago", minimum=0),
         note=entry.optional_text("note") or "",
     )
 
@@ -293,9 +293,9 @@ def _parse_novapost_key(value: object, label: str) -> NovaPostKey:
     key = NovaPostKey(
         phone=phone,
         api_key=entry.api_key(),
-        created_days_ago=entry.int("created_days_ago", minimum=0),
-        expires_in_days=entry.int("expires_in_days"),
-        last_request_days_ago=entry.optional_int("last_request_days_ago", minimum=0),
+        created_days_ago=entry.integer("created_days_ago", minimum=0),
+        expires_in_days=entry.integer("expires_in_days"),
+        last_request_days_ago=entry.optional_integer("last_request_days_ago", minimum=0),
         note=entry.optional_text("note") or "",
     )
     if -key.created_days_ago >= key.expires_in_days:
@@ -330,7 +330,7 @@ def _parse_shipyo_key(value: object, label: str) -> ShipyoKey:
         api_key=entry.api_key(),
         name=name,
         active=entry.flag("active", True),
-        expires_in_days=entry.optional_int("expires_in_days"),
+        expires_in_days=entry.optional_integer("expires_in_days"),
         allowed_ips=None if ips is None else tuple(ips),
         rate_limit=_parse_rate_limit(entry),
         tenant_id=entry.optional_text("tenant_id") or None,
@@ -339,13 +339,13 @@ def _parse_shipyo_key(value: object, label: str) -> ShipyoKey:
 
 
 def _parse_rate_limit(parent: _Entry) -> RateLimit | None:
-    raw = parent.object("rate_limit")
+    raw = parent.mapping("rate_limit")
     if raw is None:
         return None
     entry = _Entry(raw, f"{parent.label}.rate_limit", {"limit", "window_seconds"})
     return RateLimit(
-        limit=entry.int("limit", minimum=1, maximum=1_000_000),
-        window_seconds=entry.int("window_seconds", minimum=1, maximum=86400),
+        limit=entry.integer("limit", minimum=1, maximum=1_000_000),
+        window_seconds=entry.integer("window_seconds", minimum=1, maximum=86400),
     )
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 import secrets
 from datetime import datetime, timezone
-from http import HTTPStatus
 from typing import Any
 
 from starlette.applications import Starlette
@@ -21,7 +20,7 @@ from starlette.routing import Mount, Route
 from carrier_mocks.appkit import build_app
 from carrier_mocks.clock import Clock
 from carrier_mocks.control import MOCK_PREFIX
-from carrier_mocks.faults import Fault
+from carrier_mocks.faults import Fault, reason_phrase
 from carrier_mocks.fixtures import Fixtures, default_fixtures
 from carrier_mocks.novapost.registry import KeyRegistry, RuleError
 from carrier_mocks.parsing import BadInput, printable, query_params, read_json_object
@@ -53,16 +52,9 @@ def error_map(status: int, errors: dict[str, str]) -> JSONResponse:
     return JSONResponse({"errors": errors}, status_code=status)
 
 
-def _reason(status: int) -> str:
-    try:
-        return HTTPStatus(status).phrase
-    except ValueError:
-        return "Error"
-
-
 def _fault_response(route: str, fault: Fault) -> Response:
     status = fault.status or 503
-    reason = _reason(status)
+    reason = reason_phrase(status)
     if status in _ERROR_RESPONSE_STATUSES.get(route, set()):
         response = error_list(status, reason)
     else:

@@ -8,7 +8,6 @@ hour (the docs leave the lifetime to ``exp``).
 from __future__ import annotations
 
 import secrets
-from http import HTTPStatus
 from typing import Any
 
 from starlette.applications import Starlette
@@ -19,7 +18,7 @@ from starlette.routing import Route
 from carrier_mocks.appkit import build_app
 from carrier_mocks.clock import Clock
 from carrier_mocks.control import MOCK_PREFIX
-from carrier_mocks.faults import Fault
+from carrier_mocks.faults import Fault, reason_phrase
 from carrier_mocks.fixtures import Fixtures, default_fixtures
 from carrier_mocks.parsing import BadInput, query_params, single_header
 from carrier_mocks.runtime import Runtime
@@ -45,13 +44,6 @@ def envelope(
     return JSONResponse(body, status_code=status, headers=headers)
 
 
-def _reason(status: int) -> str:
-    try:
-        return HTTPStatus(status).phrase
-    except ValueError:
-        return "Error"
-
-
 def _error_response(status: int, message: str) -> Response:
     return envelope(status, message=message, errors=[message])
 
@@ -59,7 +51,9 @@ def _error_response(status: int, message: str) -> Response:
 def _fault_response(route: str, fault: Fault) -> Response:
     status = fault.status or 500
     headers = None if fault.retry_after is None else {"Retry-After": str(fault.retry_after)}
-    return envelope(status, message=_reason(status), errors=["Injected fault"], headers=headers)
+    return envelope(
+        status, message=reason_phrase(status), errors=["Injected fault"], headers=headers
+    )
 
 
 def _refusal(exc: KeyCheckError) -> Response:
