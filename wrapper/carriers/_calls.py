@@ -24,6 +24,7 @@ import attrs
 
 from ._http import Capture, capturing
 from .errors import ResponseValidationError
+from .redaction import sanitized
 
 __all__ = ["ModelMismatch", "Parsed", "acall_endpoint", "call_endpoint", "check_value"]
 
@@ -102,7 +103,7 @@ def call_endpoint(client: Any, endpoint: object, package: str, kwargs: Mapping[s
         except _PARSE_ERRORS as error:
             if capture.response is None:  # nothing was received: the arguments are wrong
                 raise
-            raise _invalid(capture, _describe(error)) from error
+            raise _invalid(capture, _describe(error)) from sanitized(error)
         except Exception as error:
             if type(error).__name__ == "UnexpectedStatus" and capture.response is not None:
                 raise _invalid(capture, "status not documented in the spec") from None
@@ -121,7 +122,7 @@ async def acall_endpoint(
         except _PARSE_ERRORS as error:
             if capture.response is None:
                 raise
-            raise _invalid(capture, _describe(error)) from error
+            raise _invalid(capture, _describe(error)) from sanitized(error)
         except Exception as error:
             if type(error).__name__ == "UnexpectedStatus" and capture.response is not None:
                 raise _invalid(capture, "status not documented in the spec") from None

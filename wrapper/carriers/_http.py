@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 
 from .errors import connection_error, status_error
+from .redaction import sanitized
 from .retries import Retrier
 
 __all__ = ["AsyncCarrierClient", "Capture", "CarrierClient", "capturing"]
@@ -83,7 +84,7 @@ class CarrierClient(httpx.Client):
             except httpx.HTTPError as exc:
                 delay = retrier.delay_after_error(request, exc, attempt)
                 if delay is None:
-                    raise connection_error(exc, request) from exc
+                    raise connection_error(exc, request) from sanitized(exc)
                 retrier.log_retry(request, type(exc).__name__, delay, attempt)
                 retrier.sleep(delay)
                 attempt += 1
@@ -132,7 +133,7 @@ class AsyncCarrierClient(httpx.AsyncClient):
             except httpx.HTTPError as exc:
                 delay = retrier.delay_after_error(request, exc, attempt)
                 if delay is None:
-                    raise connection_error(exc, request) from exc
+                    raise connection_error(exc, request) from sanitized(exc)
                 retrier.log_retry(request, type(exc).__name__, delay, attempt)
                 await retrier.async_sleep(delay)
                 attempt += 1

@@ -25,6 +25,7 @@ __all__ = [
     "redact_url",
     "register_secret",
     "safe_request",
+    "sanitized",
     "unregister_secret",
 ]
 
@@ -134,6 +135,27 @@ def safe_request(request: httpx.Request) -> httpx.Request:
         redact_url(request.url),
         headers=redact_headers(request.headers),
     )
+
+
+def sanitized(exc: BaseException) -> BaseException | None:
+    """A copy of ``exc`` fit to chain as a cause: redacted text, a redacted request.
+
+    The original may carry an httpx request (URL with ``apiKey``, headers with the
+    JWT) or a message quoting a value from the body. None when no copy can be made.
+    """
+    message = redact(str(exc))
+    if not isinstance(exc, httpx.HTTPError) and message == str(exc):
+        return exc
+    try:
+        clean = type(exc)(message)
+    except Exception:
+        return None
+    if isinstance(exc, httpx.RequestError) and isinstance(clean, httpx.RequestError):
+        try:
+            clean.request = safe_request(exc.request)
+        except RuntimeError:  # the original had no request
+            pass
+    return clean
 
 
 class RedactingFilter(logging.Filter):

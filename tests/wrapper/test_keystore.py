@@ -1,0 +1,317 @@
+"""The sandbox key store, and NovaPost.sandbox() creating a key only when none is stored."""
+
+from __future__ import annotations
+
+import datetime
+import json
+import logging
+import os
+import stat
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import respx
+from carriers import ConfigurationError, KeyStore, NovaPost, RateLimitError
+from carriers import keystore as keystore_module
+
+from .conftest import NP_BASE, FakeClock, Sleeper, TokenIssuer
+
+UTC = datetime.timezone.utc
+NOW = datetime.datetime(2027, 3, 1, 12, 0, tzinfo=UTC)
+PHONE = "498213437654"
+
+
+class Now:
+    def __init__(self, value: datetime.datetime = NOW) -> None:
+        self.value = value
+
+    def __call__(self) -> datetime.datetime:
+        return self.value
+
+
+def mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+@pytest.fixture
+def store_path(tmp_path: Path) -> Path:
+    return tmp_path / "cache" / "carriers" / "keys.json"
+
+
+@pytest.fixture
+def store(store_path: Path) -> KeyStore:
+    return KeyStore(store_path, clock=Now())
+
+
+# --- the file ----------------------------------------------------------------------
+
+
+def test_put_creates_a_0600_file_in_a_0700_directory(store: KeyStore, store_path: Path) -> None:
+    store.put(PHONE, NP_BASE, "secret-sandbox-key", NOW + datetime.timedelta(days=365))
+    assert mode(store_path) == 0o600
+    assert mode(store_path.parent) == 0o700
+    assert sorted(p.name for p in store_path.parent.iterdir()) == ["keys.json"]
+    data = json.loads(store_path.read_text())
+    assert data["keys"][NP_BASE][PHONE]["apiKey"] == "secret-sandbox-key"
+
+
+def test_a_file_made_readable_by_others_is_restricted_again(
+    store: KeyStore, store_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    store.put(PHONE, NP_BASE, "k1", NOW + datetime.timedelta(days=1))
+    os.chmod(store_path, 0o644)
+    with caplog.at_level(logging.WARNING, logger="carriers"):
+        assert store.get(PHONE, NP_BASE) is not None
+    assert mode(store_path) == 0o600
+    assert "readable by others" in caplog.text
+
+
+def test_rewrites_keep_0600_even_with_a_permissive_umask(store: KeyStore, store_path: Path) -> None:
+    old = os.umask(0)
+    try:
+        store.put(PHONE, NP_BASE, "k1", NOW + datetime.timedelta(days=1))
+        store.put("49123456789", NP_BASE, "k2", NOW + datetime.timedelta(days=1))
+    finally:
+        os.umask(old)
+    assert mode(store_path) == 0o600
+
+
+def test_a_failed_write_leaves_the_old_file_and_no_temporary(
+    store: KeyStore, store_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store.put(PHONE, NP_BASE, "old-key", NOW + datetime.timedelta(days=1))
+    before = store_path.read_bytes()
+
+    def broken_replace(src: str, dst: str) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(keystore_module.os, "replace", broken_replace)
+    with pytest.raises(OSError, match="disk full"):
+        store.put(PHONE, NP_BASE, "new-key", NOW + datetime.timedelta(days=1))
+    assert store_path.read_bytes() == before
+    assert sorted(p.name for p in store_path.parent.iterdir()) == ["keys.json"]
+
+
+@pytest.mark.parametrize("content", ["{not json", "[]", '{"keys": 3}', ""])
+def test_an_unreadable_store_is_treated_as_empty_and_replaced(
+    store: KeyStore, store_path: Path, content: str
+) -> None:
+    store_path.parent.mkdir(parents=True)
+    store_path.write_text(content)
+    os.chmod(store_path, 0o600)
+    assert store.get(PHONE, NP_BASE) is None
+    store.put(PHONE, NP_BASE, "k", NOW + datetime.timedelta(days=1))
+    stored = store.get(PHONE, NP_BASE)
+    assert stored is not None
+    assert stored.api_key == "k"
+
+
+# --- reuse and expiry --------------------------------------------------------------------
+
+
+def test_a_stored_key_is_reused_until_shortly_before_its_expiry(store_path: Path) -> None:
+    now = Now()
+    store = KeyStore(store_path, clock=now, margin=datetime.timedelta(minutes=10))
+    store.put(PHONE, NP_BASE + "/", "k", NOW + datetime.timedelta(hours=1))
+    stored = store.get(PHONE, NP_BASE)
+    assert stored is not None
+    assert (stored.api_key, stored.base_url) == ("k", NP_BASE)
+    now.value = NOW + datetime.timedelta(minutes=49, seconds=59)
+    assert store.get(PHONE, NP_BASE) is not None
+    now.value = NOW + datetime.timedelta(minutes=50)
+    assert store.get(PHONE, NP_BASE) is None
+
+
+def test_keys_are_kept_per_phone_and_server(store: KeyStore) -> None:
+    later = NOW + datetime.timedelta(days=30)
+    store.put(PHONE, NP_BASE, "a", later)
+    store.put("49123456789", NP_BASE, "b", later)
+    store.put(PHONE, "http://127.0.0.1:8010/v.1.0", "c", later)
+    found = [
+        store.get(p, u)
+        for p, u in [
+            (PHONE, NP_BASE),
+            ("49123456789", NP_BASE),
+            (PHONE, "http://127.0.0.1:8010/v.1.0"),
+        ]
+    ]
+    assert [s.api_key if s else None for s in found] == ["a", "b", "c"]
+    assert store.get("49000000000", NP_BASE) is None
+    assert store.delete(PHONE, NP_BASE) is True
+    assert store.delete(PHONE, NP_BASE) is False
+    assert store.get(PHONE, NP_BASE) is None
+    assert store.get("49123456789", NP_BASE) is not None
+
+
+def test_a_naive_exp_date_is_read_as_utc(store: KeyStore) -> None:
+    stored = store.put(PHONE, NP_BASE, "k", datetime.datetime(2027, 3, 2, 12, 0))
+    assert stored.exp_date.tzinfo is not None
+    assert store.get(PHONE, NP_BASE) is not None
+
+
+def test_the_path_comes_from_the_argument_then_the_environment_then_the_cache_dir(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("CARRIERS_KEY_STORE", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    default = KeyStore().path
+    assert default.parts[-2:] == ("carriers", "novapost-sandbox-keys.json")
+    monkeypatch.setenv("CARRIERS_KEY_STORE", str(tmp_path / "env.json"))
+    assert KeyStore().path == tmp_path / "env.json"
+    assert KeyStore(tmp_path / "arg.json").path == tmp_path / "arg.json"
+
+
+def test_reprs_leave_the_key_out(store: KeyStore) -> None:
+    stored = store.put(PHONE, NP_BASE, "very-secret-sandbox-key", NOW + datetime.timedelta(days=1))
+    assert "very-secret-sandbox-key" not in repr(stored)
+    assert "very-secret-sandbox-key" not in repr(store)
+
+
+# --- NovaPost.sandbox() ---------------------------------------------------------------------
+
+
+def created_key(api_key: str, days: int = 365) -> dict[str, Any]:
+    now = datetime.datetime.now(UTC)
+    return {
+        "apiKey": api_key,
+        "createdAt": now.isoformat(),
+        "expDate": (now + datetime.timedelta(days=days)).isoformat(),
+        "status": "Active",
+    }
+
+
+@pytest.fixture
+def sandbox_options(clock: FakeClock, sleeper: Sleeper) -> dict[str, Any]:
+    return {"clock": clock, "sleep": sleeper.sleep, "async_sleep": sleeper.asleep}
+
+
+def test_sandbox_creates_a_key_once_then_reuses_it(
+    np_api: respx.MockRouter,
+    np_tokens: TokenIssuer,
+    np_key: str,
+    store_path: Path,
+    sandbox_options: dict[str, Any],
+) -> None:
+    create = np_api.post("/test-api-keys").respond(200, json=created_key(np_key))
+    with NovaPost.sandbox(PHONE, key_store=store_path, **sandbox_options) as first:
+        assert first.environment == "sandbox"
+        token = first.jwt()  # minted with the created key (the issuer checks it)
+    assert create.call_count == 1
+    assert json.loads(create.calls.last.request.content) == {"phone": PHONE}
+    assert mode(store_path) == 0o600
+    with NovaPost.sandbox(PHONE, key_store=store_path, **sandbox_options) as second:
+        assert second.jwt() != token  # a new client has its own token ...
+    assert create.call_count == 1  # ... but the key was reused
+    assert np_tokens.count == 2
+
+
+async def test_asandbox_creates_then_reuses(
+    np_api: respx.MockRouter,
+    np_tokens: TokenIssuer,
+    np_key: str,
+    store_path: Path,
+    sandbox_options: dict[str, Any],
+) -> None:
+    create = np_api.post("/test-api-keys").respond(200, json=created_key(np_key))
+    async with await NovaPost.asandbox(PHONE, key_store=store_path, **sandbox_options) as np:
+        await np.ajwt()
+    async with await NovaPost.asandbox(PHONE, key_store=store_path, **sandbox_options) as np:
+        await np.ajwt()
+    assert create.call_count == 1
+    assert np_tokens.count == 2
+
+
+def test_sandbox_replaces_an_expired_stored_key(
+    np_api: respx.MockRouter, np_key: str, store_path: Path, sandbox_options: dict[str, Any]
+) -> None:
+    KeyStore(store_path).put(
+        PHONE, NP_BASE, "expired-key", datetime.datetime.now(UTC) - datetime.timedelta(days=1)
+    )
+    create = np_api.post("/test-api-keys").respond(200, json=created_key(np_key))
+    NovaPost.sandbox(PHONE, key_store=store_path, **sandbox_options).close()
+    assert create.call_count == 1
+    stored = KeyStore(store_path).get(PHONE, NP_BASE)
+    assert stored is not None
+    assert stored.api_key == np_key
+
+
+def test_sandbox_stores_keys_per_base_url(
+    np_key: str, store_path: Path, sandbox_options: dict[str, Any]
+) -> None:
+    local = "http://127.0.0.1:8010/v.1.0"
+    with respx.mock(base_url=local) as router:
+        create = router.post("/test-api-keys").respond(200, json=created_key(np_key))
+        np = NovaPost.sandbox(
+            PHONE, key_store=KeyStore(store_path), base_url=local + "/", **sandbox_options
+        )
+        assert np.base_url == local
+        np.close()
+    assert create.call_count == 1
+    assert KeyStore(store_path).get(PHONE, local) is not None
+    assert KeyStore(store_path).get(PHONE, NP_BASE) is None
+
+
+@pytest.mark.parametrize("phone", ["+380501234567", "380501234567", "+49 821 343 7654", "4982134"])
+def test_sandbox_checks_the_phone_before_any_request_or_file(
+    np_api: respx.MockRouter, store_path: Path, phone: str
+) -> None:
+    create = np_api.post("/test-api-keys").respond(200, json=created_key("k"))
+    with pytest.raises(ConfigurationError, match="49XXXXXXXXX"):
+        NovaPost.sandbox(phone, key_store=store_path)
+    assert create.call_count == 0
+    assert not store_path.exists()
+
+
+def test_sandbox_daily_limit_is_raised_once_and_nothing_is_stored(
+    np_api: respx.MockRouter, store_path: Path, sandbox_options: dict[str, Any], sleeper: Sleeper
+) -> None:
+    create = np_api.post("/test-api-keys").respond(
+        429, json={"success": False, "errors": ["Daily limit reached"]}
+    )
+    with pytest.raises(RateLimitError, match="Daily limit reached"):
+        NovaPost.sandbox(PHONE, key_store=store_path, max_retries=5, **sandbox_options)
+    assert create.call_count == 1
+    assert sleeper.delays == []
+    assert not store_path.exists()
+
+
+def test_sandbox_rejects_unknown_options_before_any_request(
+    np_api: respx.MockRouter, store_path: Path
+) -> None:
+    create = np_api.post("/test-api-keys").respond(200, json=created_key("k"))
+    with pytest.raises(TypeError, match="environment"):
+        NovaPost.sandbox(PHONE, key_store=store_path, environment="production")
+    assert create.call_count == 0
+
+
+def test_sandbox_with_a_bad_response_is_a_validation_error(
+    np_api: respx.MockRouter, store_path: Path, sandbox_options: dict[str, Any]
+) -> None:
+    from carriers import ResponseValidationError
+
+    np_api.post("/test-api-keys").mock(
+        return_value=httpx.Response(200, json={"apiKey": "k", "status": "Active"})
+    )
+    with pytest.raises(ResponseValidationError, match="missing required field 'createdAt'"):
+        NovaPost.sandbox(PHONE, key_store=store_path, **sandbox_options)
+    assert not store_path.exists()
+
+
+def test_keystore_tests_use_a_fake_clock_for_sandbox_too(
+    np_api: respx.MockRouter,
+    np_key: str,
+    store_path: Path,
+    sandbox_options: dict[str, Any],
+) -> None:
+    """A KeyStore instance with its own clock decides reuse, not the wall clock."""
+    create = np_api.post("/test-api-keys").respond(200, json=created_key(np_key, days=1))
+    now = Now(datetime.datetime.now(UTC))
+    store = KeyStore(store_path, clock=now)
+    NovaPost.sandbox(PHONE, key_store=store, **sandbox_options).close()
+    NovaPost.sandbox(PHONE, key_store=store, **sandbox_options).close()
+    assert create.call_count == 1
+    now.value += datetime.timedelta(days=2)
+    NovaPost.sandbox(PHONE, key_store=store, **sandbox_options).close()
+    assert create.call_count == 2
