@@ -97,17 +97,21 @@ def _finish(result: Parsed[Any], capture: Capture) -> Any:
 def call_endpoint(client: Any, endpoint: object, package: str, kwargs: Mapping[str, Any]) -> Any:
     """Run ``endpoint.sync_detailed(client=client, **kwargs)`` and return the checked model."""
     function = _resolve(endpoint, "sync_detailed", package)
+    failure: Exception | None = None
     with capturing() as capture:
         try:
             result = function(client=client, **kwargs)
         except _PARSE_ERRORS as error:
             if capture.response is None:  # nothing was received: the arguments are wrong
                 raise
-            raise _invalid(capture, _describe(error)) from sanitized(error)
+            failure = _invalid(capture, _describe(error))
+            failure.__cause__ = sanitized(error)
         except Exception as error:
-            if type(error).__name__ == "UnexpectedStatus" and capture.response is not None:
-                raise _invalid(capture, "status not documented in the spec") from None
-            raise
+            if type(error).__name__ != "UnexpectedStatus" or capture.response is None:
+                raise
+            failure = _invalid(capture, "status not documented in the spec")
+        if failure is not None:  # raised outside the handler: the raw error is not kept
+            raise failure
         return _finish(result, capture)
 
 
@@ -116,17 +120,21 @@ async def acall_endpoint(
 ) -> Any:
     """Run ``endpoint.asyncio_detailed(client=client, **kwargs)`` and return the checked model."""
     function = _resolve(endpoint, "asyncio_detailed", package)
+    failure: Exception | None = None
     with capturing() as capture:
         try:
             result = await function(client=client, **kwargs)
         except _PARSE_ERRORS as error:
-            if capture.response is None:
+            if capture.response is None:  # nothing was received: the arguments are wrong
                 raise
-            raise _invalid(capture, _describe(error)) from sanitized(error)
+            failure = _invalid(capture, _describe(error))
+            failure.__cause__ = sanitized(error)
         except Exception as error:
-            if type(error).__name__ == "UnexpectedStatus" and capture.response is not None:
-                raise _invalid(capture, "status not documented in the spec") from None
-            raise
+            if type(error).__name__ != "UnexpectedStatus" or capture.response is None:
+                raise
+            failure = _invalid(capture, "status not documented in the spec")
+        if failure is not None:  # raised outside the handler: the raw error is not kept
+            raise failure
         return _finish(result, capture)
 
 

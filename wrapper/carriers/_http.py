@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 
-from .errors import connection_error, status_error
+from .errors import APIConnectionError, connection_error, status_error
 from .redaction import sanitized
 from .retries import Retrier
 
@@ -56,6 +56,17 @@ def _record(response: httpx.Response) -> None:
         capture.response = response
 
 
+def _failure(exc: httpx.HTTPError, request: httpx.Request) -> APIConnectionError:
+    """The typed error for a transport failure, chained to a redacted copy of it.
+
+    It is raised outside the ``except`` block so that the raw exception (whose
+    request carries the key or the JWT) is not kept as its ``__context__`` either.
+    """
+    error = connection_error(exc, request)
+    error.__cause__ = sanitized(exc)
+    return error
+
+
 class CarrierClient(httpx.Client):
     """``httpx.Client`` whose ``send()`` retries per ``Retrier`` and raises typed errors."""
 
@@ -76,6 +87,7 @@ class CarrierClient(httpx.Client):
     ) -> httpx.Response:
         retrier = self.retrier
         attempt = 0
+        failure: APIConnectionError | None = None
         while True:
             try:
                 response = super().send(
@@ -84,11 +96,14 @@ class CarrierClient(httpx.Client):
             except httpx.HTTPError as exc:
                 delay = retrier.delay_after_error(request, exc, attempt)
                 if delay is None:
-                    raise connection_error(exc, request) from sanitized(exc)
-                retrier.log_retry(request, type(exc).__name__, delay, attempt)
-                retrier.sleep(delay)
-                attempt += 1
-                continue
+                    failure = _failure(exc, request)
+                else:
+                    retrier.log_retry(request, type(exc).__name__, delay, attempt)
+                    retrier.sleep(delay)
+                    attempt += 1
+                    continue
+            if failure is not None:
+                raise failure
             if response.is_success:
                 _record(response)
                 return response
@@ -125,6 +140,7 @@ class AsyncCarrierClient(httpx.AsyncClient):
     ) -> httpx.Response:
         retrier = self.retrier
         attempt = 0
+        failure: APIConnectionError | None = None
         while True:
             try:
                 response = await super().send(
@@ -133,11 +149,14 @@ class AsyncCarrierClient(httpx.AsyncClient):
             except httpx.HTTPError as exc:
                 delay = retrier.delay_after_error(request, exc, attempt)
                 if delay is None:
-                    raise connection_error(exc, request) from sanitized(exc)
-                retrier.log_retry(request, type(exc).__name__, delay, attempt)
-                await retrier.async_sleep(delay)
-                attempt += 1
-                continue
+                    failure = _failure(exc, request)
+                else:
+                    retrier.log_retry(request, type(exc).__name__, delay, attempt)
+                    await retrier.async_sleep(delay)
+                    attempt += 1
+                    continue
+            if failure is not None:
+                raise failure
             if response.is_success:
                 _record(response)
                 return response

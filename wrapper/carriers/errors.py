@@ -333,7 +333,7 @@ def status_error(response: httpx.Response) -> APIStatusError:
     reason = response.reason_phrase or "Error"
     text = f"HTTP {status} {reason} from {_where(request)}"
     if messages:
-        text += ": " + "; ".join(messages)
+        text += " -- " + "; ".join(messages)
     if request_id:
         text += f" (request id {request_id})"
     cls = _class_for(status)
@@ -353,9 +353,9 @@ def connection_error(exc: httpx.HTTPError, request: httpx.Request) -> APIConnect
     detail = str(exc) or type(exc).__name__
     if isinstance(exc, httpx.TimeoutException):
         return APITimeoutError(
-            f"Timed out ({type(exc).__name__}) on {_where(request)}: {detail}", request=request
+            f"Timed out ({type(exc).__name__}) on {_where(request)} -- {detail}", request=request
         )
     return APIConnectionError(
-        f"Connection failed ({type(exc).__name__}) on {_where(request)}: {detail}",
+        f"Connection failed ({type(exc).__name__}) on {_where(request)} -- {detail}",
         request=request,
     )

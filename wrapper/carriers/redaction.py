@@ -42,11 +42,11 @@ SENSITIVE_QUERY = frozenset({"apikey", "api_key", "token", "jwt"})
 
 _HEADERS = r"authorization|proxy-authorization|x-api-key"
 _FIELDS = r"api[-_]?key|jwt|access[-_]?token|token"
-_VALUE = r"(?!\[REDACTED\])(?:bearer\s+)?[^\s'\",;&}\]#]+"
+_VALUE = r"(?!\[REDACTED\])(?:bearer\s+)?[^\s'\",;&}\])>#]+"
 _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
-    # a header as text: "Authorization: Bearer ...", "x-api-key=..."
+    # a header as text: "Authorization: Bearer ...", "x-api-key=..." (not a path's last segment)
     (
-        re.compile(rf"(?i)(\b(?:{_HEADERS})\b['\"]?\s*[:=]\s*(?:b?['\"])?){_VALUE}"),
+        re.compile(rf"(?i)((?<![/\w-])(?:{_HEADERS})\b['\"]?\s*[:=]\s*(?:b?['\"])?){_VALUE}"),
         rf"\1{REDACTED}",
     ),
     # a query or form parameter: apiKey=..., token=...

@@ -1,0 +1,446 @@
+"""Neither the API key nor a JWT appears in logs, reprs, exception texts or tracebacks.
+
+The fake servers here are hostile on purpose: they echo the key, the JWT and the
+full URL back in their error messages, so that only real redaction passes.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import traceback
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import httpx
+import pytest
+import respx
+from carriers import (
+    KeyStore,
+    NovaPost,
+    RedactingFilter,
+    Shipyo,
+    errors,
+    install_redaction,
+)
+from carriers.redaction import REDACTED, redact, redact_url, safe_request
+from novapost_client.api.authorization import post_test_api_keys
+from novapost_client.models import PostTestApiKeysBody
+
+from .conftest import FakeClock, TokenIssuer, make_jwt
+
+# --- the filter and helpers ------------------------------------------------------------
+
+
+def record(msg: str, *args: Any, exc: BaseException | None = None) -> logging.LogRecord:
+    exc_info = (type(exc), exc, exc.__traceback__) if exc is not None else None
+    return logging.LogRecord("x", logging.INFO, __file__, 1, msg, args or None, exc_info)
+
+
+def test_the_filter_redacts_message_arguments() -> None:
+    token = make_jwt(exp=2_000_000_000)
+    rec = record("headers %s url %s", {"Authorization": token}, "https://h/p?apiKey=abc123&x=1")
+    assert RedactingFilter().filter(rec) is True
+    message = rec.getMessage()
+    assert token not in message and "abc123" not in message
+    assert "apiKey=[REDACTED]&x=1" in message
+
+
+def test_the_filter_leaves_clean_records_alone() -> None:
+    rec = record("GET %s -> %d", "/parcels", 200)
+    RedactingFilter().filter(rec)
+    assert rec.args == ("/parcels", 200)
+    assert rec.getMessage() == "GET /parcels -> 200"
+
+
+def test_the_filter_redacts_tracebacks_and_stack_info() -> None:
+    token = make_jwt(exp=2_000_000_000)
+    try:
+        raise RuntimeError(f"refused Authorization: {token}")
+    except RuntimeError as exc:
+        rec = record("boom", exc=exc)
+    rec.stack_info = f"stack with {token}"
+    RedactingFilter().filter(rec)
+    assert rec.exc_text is not None
+    assert token not in rec.exc_text and "RuntimeError" in rec.exc_text
+    assert token not in rec.stack_info
+    handler_output = logging.Formatter().format(rec)
+    assert token not in handler_output
+
+
+def test_install_redaction_is_idempotent_and_covers_httpcore_children() -> None:
+    install_redaction()
+    install_redaction()
+    for name in ("carriers", "httpx", "httpcore", "httpcore.http11", "httpcore.connection"):
+        filters = [f for f in logging.getLogger(name).filters if isinstance(f, RedactingFilter)]
+        assert len(filters) == 1, name
+
+
+@pytest.mark.parametrize(
+    ("text", "secret"),
+    [
+        ("Authorization: Bearer s3cr3t-value", "s3cr3t-value"),
+        ("x-api-key: ak_0123456789", "ak_0123456789"),
+        ("GET /clients/authorization?apiKey=k-987654321", "k-987654321"),
+        ('{"apiKey": "k-55555555"}', "k-55555555"),
+        ("[(b'x-api-key', b'ak_deadbeef')]", "ak_deadbeef"),
+        ("token=opaque-tok-1", "opaque-tok-1"),
+    ],
+)
+def test_redact_patterns(text: str, secret: str) -> None:
+    cleaned = redact(text)
+    assert secret not in cleaned
+    assert REDACTED in cleaned
+
+
+def test_redact_url_and_safe_request() -> None:
+    token = make_jwt(exp=2_000_000_000)
+    url = redact_url("https://u:p@h.test/v.1.0/clients/authorization?apiKey=k-123456&page=2")
+    assert "k-123456" not in str(url) and "u:p" not in str(url)
+    assert url.params["page"] == "2"
+    request = httpx.Request(
+        "GET",
+        "https://h.test/x?apiKey=k-123456",
+        headers={"Authorization": token, "x-api-key": "ak_123456", "Accept": "application/json"},
+    )
+    safe = safe_request(request)
+    text = f"{safe!r} {safe.url} {dict(safe.headers)}"
+    assert "k-123456" not in text and token not in text and "ak_123456" not in text
+    assert safe.headers["Accept"] == "application/json"
+
+
+# --- every error path, both APIs --------------------------------------------------------------
+
+
+def hostile(status: int, headers: dict[str, str] | None = None) -> Callable[..., httpx.Response]:
+    """An error response quoting the request's secrets back."""
+
+    def respond(request: httpx.Request) -> httpx.Response:
+        quoted = (
+            f"Authorization: {request.headers.get('authorization')} "
+            f"x-api-key {request.headers.get('x-api-key')} url {request.url}"
+        )
+        body = {"success": False, "message": quoted, "errors": [quoted], "error": quoted}
+        return httpx.Response(status, json=body, headers=headers or {})
+
+    return respond
+
+
+def raising(cls: type[httpx.TransportError]) -> Callable[..., httpx.Response]:
+    def fail(request: httpx.Request) -> httpx.Response:
+        raise cls(f"failed {request.method} {request.url} with {dict(request.headers)}")
+
+    return fail
+
+
+NP_SCENARIOS: dict[str, Callable[[NovaPost, respx.MockRouter, TokenIssuer], object]] = {}
+SH_SCENARIOS: dict[str, Callable[[Shipyo, respx.MockRouter, TokenIssuer], object]] = {}
+
+
+def np_scenario(name: str) -> Callable[[Any], Any]:
+    def register(function: Any) -> Any:
+        NP_SCENARIOS[name] = function
+        return function
+
+    return register
+
+
+def sh_scenario(name: str) -> Callable[[Any], Any]:
+    def register(function: Any) -> Any:
+        SH_SCENARIOS[name] = function
+        return function
+
+    return register
+
+
+@np_scenario("mint refused")
+def _np_mint_refused(np: NovaPost, api: respx.MockRouter, tokens: TokenIssuer) -> object:
+    api.get("/clients/authorization").mock(side_effect=hostile(401))
+    return np.jwt()
+
+
+@np_scenario("mint timeout")
+def _np_mint_timeout(np: NovaPost, api: respx.MockRouter, tokens: TokenIssuer) -> object:
+    api.get("/clients/authorization").mock(side_effect=raising(httpx.ConnectTimeout))
+    return np.jwt()
+
+
+@np_scenario("mint 503 after retries")
+def _np_mint_503(np: NovaPost, api: respx.MockRouter, tokens: TokenIssuer) -> object:
+    api.get("/clients/authorization").mock(side_effect=hostile(503))
+    return np.client.get_httpx_client().get("/parcels")
+
+
+@np_scenario("mint body invalid")
+def _np_mint_invalid(np: NovaPost, api: respx.MockRouter, tokens: TokenIssuer) -> object:
+    api.get("/clients/authorization").mock(
+        side_effect=lambda request: httpx.Response(
+            200, json={"jwt": 5, "echo": str(request.url), "apiKey": np._api_key}
+        )
+    )
+    return np.jwt()
+
+
+@np_scenario("call body invalid with the key in a date")
+def _np_bad_date(np: NovaPost, api: respx.MockRouter, tokens: TokenIssuer) -> object:
+    key = np._api_key
+    api.post("/test-api-keys").respond(
+        200, json={"apiKey": key, "createdAt": key, "expDate": key, "status": "Active"}
+    )
+    return np.call(post_test_api_keys, body=PostTestApiKeysBody(phone="498213437654"))
+
+
+@np_scenario("401 twice")
+def _np_401_twice(np: NovaPost, api: respx.MockRouter, tokens: TokenIssuer) -> object:
+    api.get("/parcels").mock(side_effect=hostile(401))
+    return np.client.get_httpx_client().get("/parcels")
+
+
+for _status in (400, 403, 404, 409, 422, 429, 500, 503):
+
+    @np_scenario(f"status {_status}")
+    def _np_status(
+        np: NovaPost, api: respx.MockRouter, tokens: TokenIssuer, status: int = _status
+    ) -> object:
+        api.get("/parcels").mock(side_effect=hostile(status, {"Retry-After": "999"}))
+        return np.client.get_httpx_client().get("/parcels", params={"apiKey": np._api_key})
+
+
+@np_scenario("connect error")
+def _np_connect(np: NovaPost, api: respx.MockRouter, tokens: TokenIssuer) -> object:
+    api.get("/parcels").mock(side_effect=raising(httpx.ConnectError))
+    return np.client.get_httpx_client().get("/parcels")
+
+
+@np_scenario("read timeout, async")
+def _np_read_timeout(np: NovaPost, api: respx.MockRouter, tokens: TokenIssuer) -> object:
+    import asyncio
+
+    api.get("/parcels").mock(side_effect=raising(httpx.ReadTimeout))
+
+    async def run() -> object:
+        try:
+            return await np.client.get_async_httpx_client().get("/parcels")
+        finally:
+            await np.client.aclose()
+
+    return asyncio.run(run())
+
+
+@np_scenario("daily limit")
+def _np_daily(np: NovaPost, api: respx.MockRouter, tokens: TokenIssuer) -> object:
+    api.post("/test-api-keys").mock(side_effect=hostile(429))
+    return np.call(post_test_api_keys, body=PostTestApiKeysBody(phone="498213437654"))
+
+
+@sh_scenario("mint invalid key")
+def _sh_mint_403(sh: Shipyo, api: respx.MockRouter, tokens: TokenIssuer) -> object:
+    api.get("/api/Token/generate-from-apikey").mock(side_effect=hostile(403))
+    return sh.jwt()
+
+
+@sh_scenario("403 twice")
+def _sh_403_twice(sh: Shipyo, api: respx.MockRouter, tokens: TokenIssuer) -> object:
+    api.get("/api/Shipments").mock(side_effect=hostile(403))
+    return sh.client.get_httpx_client().get("/api/Shipments")
+
+
+@sh_scenario("401 twice")
+def _sh_401_twice(sh: Shipyo, api: respx.MockRouter, tokens: TokenIssuer) -> object:
+    api.get("/api/Shipments").mock(side_effect=hostile(401))
+    return sh.client.get_httpx_client().get("/api/Shipments")
+
+
+@sh_scenario("500")
+def _sh_500(sh: Shipyo, api: respx.MockRouter, tokens: TokenIssuer) -> object:
+    api.get("/api/Shipments").mock(side_effect=hostile(500))
+    return sh.client.get_httpx_client().get("/api/Shipments")
+
+
+@sh_scenario("read error")
+def _sh_read_error(sh: Shipyo, api: respx.MockRouter, tokens: TokenIssuer) -> object:
+    api.get("/api/Shipments").mock(side_effect=raising(httpx.ReadError))
+    return sh.client.get_httpx_client().get("/api/Shipments")
+
+
+@sh_scenario("invalid token body")
+def _sh_invalid(sh: Shipyo, api: respx.MockRouter, tokens: TokenIssuer) -> object:
+    api.get("/api/Token/generate-from-apikey").respond(
+        200, json={"success": True, "data": ["x"], "message": sh._api_key}
+    )
+    return sh.jwt()
+
+
+def texts_of(error: BaseException, *objects: object) -> list[str]:
+    """Every text a user could see of an error and of the objects around it."""
+    out = [str(error), repr(error), "".join(traceback.format_exception(error))]
+    if isinstance(error, errors.APIError) and error.request is not None:
+        request = error.request
+        out += [repr(request), str(request.url), repr(dict(request.headers))]
+    if isinstance(error, errors.APIStatusError):
+        out += error.messages
+    if error.__context__ is not None:
+        out += [str(error.__context__), repr(error.__context__)]
+    cause = error.__cause__
+    if cause is not None:
+        out += [str(cause), repr(cause)]
+        if isinstance(cause, httpx.RequestError):
+            out += [repr(cause.request), str(cause.request.url), repr(dict(cause.request.headers))]
+    out += [repr(o) for o in objects]
+    return out
+
+
+def assert_clean(texts: list[str], secrets: list[str]) -> None:
+    assert secrets, "nothing to look for"
+    for text in texts:
+        for secret in secrets:
+            assert secret not in text, f"secret leaked into: {text[:300]}"
+
+
+@pytest.fixture
+def debug_logs(caplog: pytest.LogCaptureFixture) -> Iterator[pytest.LogCaptureFixture]:
+    caplog.set_level(logging.DEBUG)
+    for name in ("httpx", "httpcore", "carriers"):
+        caplog.set_level(logging.DEBUG, logger=name)
+    yield caplog
+
+
+def log_texts(caplog: pytest.LogCaptureFixture) -> list[str]:
+    formatter = logging.Formatter("%(name)s %(levelname)s %(message)s")
+    return [caplog.text] + [formatter.format(r) for r in caplog.records]
+
+
+@pytest.mark.parametrize("name", list(NP_SCENARIOS))
+def test_novapost_error_paths_leak_nothing(
+    name: str,
+    make_np: Callable[..., NovaPost],
+    np_api: respx.MockRouter,
+    np_tokens: TokenIssuer,
+    np_key: str,
+    debug_logs: pytest.LogCaptureFixture,
+    tmp_path: Any,
+) -> None:
+    np = make_np()
+    with pytest.raises(errors.CarrierError) as caught:
+        NP_SCENARIOS[name](np, np_api, np_tokens)
+    logging.getLogger("carriers").error("call failed: %s", caught.value, exc_info=caught.value)
+    secrets = [np_key, *np_tokens.issued]
+    texts = texts_of(
+        caught.value, np, np.client, np.auth, np.client.get_httpx_client(), KeyStore(tmp_path)
+    )
+    assert_clean(texts + log_texts(debug_logs), secrets)
+
+
+@pytest.mark.parametrize("name", list(SH_SCENARIOS))
+def test_shipyo_error_paths_leak_nothing(
+    name: str,
+    make_sh: Callable[..., Shipyo],
+    sh_api: respx.MockRouter,
+    sh_tokens: TokenIssuer,
+    sh_key: str,
+    debug_logs: pytest.LogCaptureFixture,
+) -> None:
+    sh = make_sh(tenant_id="tenant-1")
+    with pytest.raises(errors.CarrierError) as caught:
+        SH_SCENARIOS[name](sh, sh_api, sh_tokens)
+    logging.getLogger("carriers").error("call failed", exc_info=caught.value)
+    secrets = [sh_key, *sh_tokens.issued]
+    texts = texts_of(caught.value, sh, sh.client, sh.auth, sh.client.get_httpx_client())
+    assert_clean(texts + log_texts(debug_logs), secrets)
+
+
+def test_the_scenarios_do_see_the_secrets(
+    make_np: Callable[..., NovaPost],
+    np_api: respx.MockRouter,
+    np_tokens: TokenIssuer,
+    np_key: str,
+) -> None:
+    """The hostile server really quotes secrets: without redaction the texts would leak."""
+    np = make_np()
+    with pytest.raises(errors.AuthenticationError) as caught:
+        _np_401_twice(np, np_api, np_tokens)
+    raw = caught.value.body.decode()
+    assert np_tokens.issued[-1] in raw
+    with pytest.raises(errors.APIError) as caught_mint:
+        _np_mint_timeout(make_np(), np_api, np_tokens)
+    assert caught_mint.value.__context__ is None, "the raw error is not kept"
+    assert f"apiKey={REDACTED}" in str(caught_mint.value.__cause__)
+
+
+# --- real HTTP, so that httpcore logs too ----------------------------------------------------
+
+
+class _Handler(BaseHTTPRequestHandler):
+    token = ""
+    api_key = ""
+    refused = threading.Event()
+
+    def _send(self, status: int, body: dict[str, Any]) -> None:
+        payload = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        # echo the credentials back in headers: httpcore logs response headers
+        self.send_header("X-Echo-Authorization", self.headers.get("Authorization", ""))
+        self.send_header("X-Echo-Api-Key", self.headers.get("x-api-key", ""))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def do_GET(self) -> None:
+        if self.path.startswith("/v.1.0/clients/authorization"):
+            ok = f"apiKey={self.api_key}" in self.path
+            self._send(200 if ok else 401, {"jwt": self.token} if ok else {"errors": ["no"]})
+        elif self.path.startswith("/v.1.0/protected"):
+            if not self.refused.is_set():
+                self.refused.set()
+                self._send(401, {"errors": {"": f"token {self.headers.get('Authorization')}"}})
+            else:
+                self._send(200, {"ok": True})
+        else:
+            self._send(500, {"errors": [f"broken for {self.headers.get('Authorization')}"]})
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def real_server(clock: FakeClock, np_key: str) -> Iterator[str]:
+    _Handler.token = make_jwt(exp=clock() + 3600)
+    _Handler.api_key = np_key
+    _Handler.refused = threading.Event()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/v.1.0"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+
+
+def test_real_http_debug_logs_of_httpx_and_httpcore_leak_nothing(
+    real_server: str,
+    np_key: str,
+    clock: FakeClock,
+    debug_logs: pytest.LogCaptureFixture,
+) -> None:
+    with NovaPost(
+        api_key=np_key, base_url=real_server, clock=clock, max_retries=1, sleep=lambda s: None
+    ) as np:
+        assert np.client.get_httpx_client().get("/protected").json() == {"ok": True}
+        with pytest.raises(errors.InternalServerError) as caught:
+            np.client.get_httpx_client().get("/other")
+    secrets = [np_key, _Handler.token]
+    assert_clean(texts_of(caught.value, np) + log_texts(debug_logs), secrets)
+    names = {r.name for r in debug_logs.records}
+    assert {"httpx", "httpcore.http11", "httpcore.connection"} <= names
+    header_lines = [
+        r.getMessage() for r in debug_logs.records if "X-Echo-Authorization" in r.getMessage()
+    ]
+    assert header_lines and all(REDACTED in line for line in header_lines)
+    assert any(
+        "apiKey=[REDACTED]" in r.getMessage() for r in debug_logs.records if r.name == "httpx"
+    )
