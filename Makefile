@@ -48,8 +48,13 @@ contract: venv
 	@$(BIN)/python -m tools.generate --check >/dev/null 2>&1 || $(BIN)/python -m tools.generate
 	$(BIN)/python -m contract_tests
 
+MOCK_HOST     ?= 127.0.0.1
+NOVAPOST_PORT ?= 8010
+SHIPYO_PORT   ?= 8020
+
+# Serves both mocks until interrupted; FIXTURES=file.json to seed your own data.
 mock: venv
-	@echo "mock: the mock servers are not built yet"
+	$(BIN)/python -m carrier_mocks --host $(MOCK_HOST) --novapost-port $(NOVAPOST_PORT) --shipyo-port $(SHIPYO_PORT) $(if $(FIXTURES),--fixtures $(FIXTURES))
 
 bench: venv
 	@echo "bench: the benchmarks are not built yet"

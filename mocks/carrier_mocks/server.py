@@ -12,7 +12,7 @@ import errno
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -117,8 +117,13 @@ def serve(
     fixtures: Fixtures | None = None,
     host: str = "127.0.0.1",
     port: int = 0,
+    wrap: Callable[[Any], Any] | None = None,
 ) -> Iterator[MockServer]:
-    """Serve one mock on ``host:port`` (0: a free port) for the duration of the block."""
+    """Serve one mock on ``host:port`` (0: a free port) for the duration of the block.
+
+    ``wrap`` takes the ASGI app and returns the one to serve: a middleware that
+    changes one behaviour, e.g. to check that the contract suite notices it.
+    """
     import uvicorn
 
     from carrier_mocks._uvicorn import DroppableH11Protocol
@@ -130,6 +135,8 @@ def serve(
     else:
         raise ValueError(f"unknown API {api!r}: choose 'novapost' or 'shipyo'")
     app = create_app(fixtures)
+    if wrap is not None:
+        app = wrap(app)
     sock = _bind(host, port)
     config = uvicorn.Config(
         app,

@@ -14,9 +14,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from carrier_mocks.server import serve
 
 from tests.contract.broken_servers import BREAKAGES, Breakage
-from tests.contract.serving import serve_app
 
 ROOT = Path(__file__).resolve().parents[2]
 BUDGET = {"MAX_EXAMPLES": "25", "SEED": "1"}
@@ -46,8 +46,8 @@ def run_contract(api: str, base_url: str, tmp_path: Path) -> subprocess.Complete
 
 @pytest.mark.parametrize("breakage", BREAKAGES, ids=lambda b: b.name)
 def test_contract_run_fails_on_broken_server(breakage: Breakage, tmp_path: Path) -> None:
-    with serve_app(breakage.api, breakage.wrap) as base_url:
-        proc = run_contract(breakage.api, base_url, tmp_path)
+    with serve(breakage.api, wrap=breakage.wrap) as server:  # type: ignore[arg-type]
+        proc = run_contract(breakage.api, server.base_url, tmp_path)
     out = proc.stdout + proc.stderr
     assert proc.returncode == 1, out[-3000:]
     assert "contract: FAILED" in out
@@ -60,7 +60,7 @@ def test_contract_run_fails_on_broken_server(breakage: Breakage, tmp_path: Path)
 
 @pytest.mark.parametrize("api", ["novapost", "shipyo"])
 def test_intact_mock_passes_under_the_same_budget(api: str, tmp_path: Path) -> None:
-    with serve_app(api, lambda app: app) as base_url:
-        proc = run_contract(api, base_url, tmp_path)
+    with serve(api) as server:  # type: ignore[arg-type]
+        proc = run_contract(api, server.base_url, tmp_path)
     assert proc.returncode == 0, (proc.stdout + proc.stderr)[-3000:]
     assert "contract: passed" in proc.stdout

@@ -1,4 +1,8 @@
-"""Shared fixtures: in-process clients on a frozen clock, and the plugin's servers."""
+"""Shared fixtures: in-process clients on a frozen clock.
+
+The running servers (``novapost_mock``, ``shipyo_mock``) come from the pytest plugin
+that the package registers through its ``pytest11`` entry point, as users get them.
+"""
 
 from __future__ import annotations
 
@@ -8,16 +12,6 @@ import httpx
 import pytest
 from carrier_mocks.clock import Clock
 from carrier_mocks.novapost import create_app as novapost_app
-
-# The plugin's fixtures, imported rather than listed in pytest_plugins: pytest accepts
-# that only in the top-level conftest.
-from carrier_mocks.pytest_plugin import (  # noqa: F401
-    carrier_mocks_fixtures,
-    carrier_mocks_novapost_server,
-    carrier_mocks_shipyo_server,
-    novapost_mock,
-    shipyo_mock,
-)
 from carrier_mocks.shipyo import create_app as shipyo_app
 
 from .spec import checking_hook

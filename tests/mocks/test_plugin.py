@@ -59,7 +59,8 @@ def test_as_a_plugin_servers_are_reset_between_tests_and_fixtures_overridable(
 ) -> None:
     (tmp_path / "test_inner.py").write_text(textwrap.dedent(INNER_TESTS), encoding="utf-8")
     (tmp_path / "conftest.py").write_text(textwrap.dedent(INNER_CONFTEST), encoding="utf-8")
-    plugin = ["-p", "carrier_mocks.pytest_plugin", "-p", "no:cacheprovider"]
+    # No -p: the installed entry point must be enough for a user's own suite.
+    plugin = ["-p", "no:cacheprovider"]
     result = subprocess.run(
         [*PYTEST, *plugin, str(tmp_path)],
         cwd=tmp_path,
