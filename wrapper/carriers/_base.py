@@ -7,9 +7,11 @@ from types import ModuleType, TracebackType
 from typing import Any, ClassVar, Generic, TypeVar, overload
 
 import httpx
+from novapost_client.types import Response as NovaPostResponse
+from shipyo_client.types import Response as ShipyoResponse
 
 from . import _config
-from ._calls import Parsed, acall_endpoint, call_endpoint
+from ._calls import acall_endpoint, call_endpoint
 from ._generated import NovaPostClient, ShipyoClient
 from .auth import JWTAuth
 from .redaction import install_redaction, register_secret
@@ -191,9 +193,17 @@ class Carrier(Generic[ClientT]):
         return await self._auth.aget_token()
 
     @overload
-    def call(self, endpoint: Callable[..., Parsed[T]], /, **kwargs: Any) -> T: ...
+    def call(self, endpoint: Callable[..., NovaPostResponse[T]], /, **kwargs: Any) -> T: ...
     @overload
-    def call(self, endpoint: Callable[..., Awaitable[Parsed[T]]], /, **kwargs: Any) -> T: ...
+    def call(self, endpoint: Callable[..., ShipyoResponse[T]], /, **kwargs: Any) -> T: ...
+    @overload
+    def call(
+        self, endpoint: Callable[..., Awaitable[NovaPostResponse[T]]], /, **kwargs: Any
+    ) -> T: ...
+    @overload
+    def call(
+        self, endpoint: Callable[..., Awaitable[ShipyoResponse[T]]], /, **kwargs: Any
+    ) -> T: ...
     @overload
     def call(self, endpoint: ModuleType, /, **kwargs: Any) -> Any: ...
     def call(self, endpoint: object, /, **kwargs: Any) -> Any:
@@ -201,13 +211,23 @@ class Carrier(Generic[ClientT]):
 
         ``endpoint`` is a generated api module or one of its functions; its
         ``sync_detailed`` is called with ``client=self.client`` and ``kwargs``.
+        The result is typed as the endpoint's union of models (the generated
+        signature lists the error models too); at run time it is the 2xx model.
         """
         return call_endpoint(self._client, endpoint, self.PACKAGE, kwargs)
 
     @overload
-    async def acall(self, endpoint: Callable[..., Parsed[T]], /, **kwargs: Any) -> T: ...
+    async def acall(self, endpoint: Callable[..., NovaPostResponse[T]], /, **kwargs: Any) -> T: ...
     @overload
-    async def acall(self, endpoint: Callable[..., Awaitable[Parsed[T]]], /, **kwargs: Any) -> T: ...
+    async def acall(self, endpoint: Callable[..., ShipyoResponse[T]], /, **kwargs: Any) -> T: ...
+    @overload
+    async def acall(
+        self, endpoint: Callable[..., Awaitable[NovaPostResponse[T]]], /, **kwargs: Any
+    ) -> T: ...
+    @overload
+    async def acall(
+        self, endpoint: Callable[..., Awaitable[ShipyoResponse[T]]], /, **kwargs: Any
+    ) -> T: ...
     @overload
     async def acall(self, endpoint: ModuleType, /, **kwargs: Any) -> Any: ...
     async def acall(self, endpoint: object, /, **kwargs: Any) -> Any:
