@@ -117,6 +117,7 @@ async def test_a_2xx_body_that_breaks_the_model_is_a_validation_error(
         (b"<html>maintenance</html>", "text/html"),
         (b"", "application/json"),
         (b"{not json", "application/json"),
+        (b"\xff\xfe\xfd binary", "application/json"),
     ],
 )
 def test_a_2xx_body_that_is_not_json_is_a_validation_error(

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime
 import importlib
+import json
 import sys
 import types
 import typing
@@ -69,12 +70,12 @@ def _resolve(endpoint: object, variant: str, package: str) -> Callable[..., Any]
 def _describe(error: BaseException) -> str:
     if isinstance(error, KeyError) and error.args:
         return f"missing required field {error.args[0]!r}"
-    if isinstance(error, ValueError) and type(error).__name__ == "JSONDecodeError":
+    if isinstance(error, (json.JSONDecodeError, UnicodeDecodeError)):
         return f"body is not JSON ({error})"
     return f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
 
 
-def _invalid(capture: Capture, detail: str, error: BaseException | None = None) -> Exception:
+def _invalid(capture: Capture, detail: str) -> Exception:
     response = capture.response
     assert response is not None
     where = f"{response.request.method} {response.request.url.path}"
@@ -184,14 +185,12 @@ def check_value(value: Any, hint: Any = Any, path: str = "$") -> None:
     origin = typing.get_origin(hint)
     args = typing.get_args(hint)
     if origin in (typing.Union, types.UnionType):
-        errors = []
         for arm in args:
             try:
                 check_value(value, arm, path)
-            except ModelMismatch as error:
-                errors.append(error)
-            else:
-                return
+            except ModelMismatch:
+                continue
+            return
         expected = " | ".join(_type_name(a) for a in args)
         raise ModelMismatch(f"{path}: expected {expected}, got {type(value).__name__}")
     if origin is Literal:
