@@ -461,3 +461,18 @@ def test_shipyo_invalid_key_is_permission_denied_without_replay(
         make_sh(api_key="ak_wrong").jwt()
     assert caught.value.messages == ["Invalid API Key.", "API key validation failed"]
     assert len(sh_tokens.requests) == 1
+
+
+def test_one_facade_serves_successive_event_loops(
+    make_np: Callable[..., NovaPost], np_api: respx.MockRouter, clock: FakeClock, np_key: str
+) -> None:
+    """asyncio locks bind to the loop that first waits on them; each loop gets its own."""
+    issuer = TokenIssuer(clock, np_key)
+    np = make_np()
+    for round_ in range(2):
+        blocking = BlockingIssuer(issuer, 5)
+        np_api.get("/clients/authorization").mock(side_effect=blocking.asynchronous)
+        results = asyncio.run(_run_tasks(np, blocking, 5))
+        assert results == [issuer.issued[round_]] * 5
+        clock.advance(3600)
+    assert issuer.count == 2
