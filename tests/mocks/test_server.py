@@ -5,11 +5,13 @@ from __future__ import annotations
 import re
 import socket
 from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import jwt
 import pytest
 from carrier_mocks.fixtures import parse_fixtures
+from carrier_mocks.middleware import DROP_EXTENSION
 from carrier_mocks.server import MockServer, MockServerError, PortInUseError, serve
 
 from .spec import sync_checking_hook
@@ -166,3 +168,25 @@ def test_unknown_api_is_refused() -> None:
     with pytest.raises(ValueError, match="unknown API"):
         with serve("dhl"):  # type: ignore[arg-type]
             pass
+
+
+def test_served_connections_have_nagle_off() -> None:
+    """Headers and body go out as two writes: with Nagle on, the body waits for a delayed ACK."""
+    nodelay: list[int] = []
+
+    def wrap(app: Any) -> Any:
+        async def probe(scope: Any, receive: Any, send: Any) -> None:
+            if scope["type"] == "http":
+                # the drop extension is bound to the connection's protocol, which holds its socket
+                protocol = scope["extensions"][DROP_EXTENSION].__self__
+                sock = protocol.transport.get_extra_info("socket")
+                nodelay.append(sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+            await app(scope, receive, send)
+
+        return probe
+
+    with serve("novapost", wrap=wrap) as server, httpx.Client(timeout=10) as client:
+        for _ in range(3):
+            assert client.get(server.origin + "/__mock__/stats").status_code == 200
+    assert len(nodelay) == 3
+    assert all(nodelay)
