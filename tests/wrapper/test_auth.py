@@ -350,6 +350,33 @@ async def test_a_second_401_raises_authentication_error(
     await np.aclose()
 
 
+@pytest.mark.parametrize("asynchronous", [False, True])
+async def test_a_request_is_replayed_once_in_all_across_retries(
+    make_np: Callable[..., NovaPost],
+    np_api: respx.MockRouter,
+    np_tokens: TokenIssuer,
+    asynchronous: bool,
+) -> None:
+    """401, replay, 500, retry, 401: the retry's refusal is final, not a second replay."""
+    route = np_api.get("/parcels").mock(
+        side_effect=[
+            httpx.Response(401),
+            httpx.Response(500),
+            httpx.Response(401, json={"errors": {"": "Unauthorized"}}),
+            httpx.Response(200, json={"ok": True}),
+        ]
+    )
+    np = make_np()
+    with pytest.raises(AuthenticationError):
+        if asynchronous:
+            await np.client.get_async_httpx_client().get("/parcels")
+        else:
+            np.client.get_httpx_client().get("/parcels")
+    assert route.call_count == 3, "max_retries + 1 attempts plus one replay at most"
+    assert np_tokens.count == 2
+    await np.aclose()
+
+
 def test_a_failed_token_already_replaced_is_not_dropped(
     make_np: Callable[..., NovaPost], np_tokens: TokenIssuer
 ) -> None:

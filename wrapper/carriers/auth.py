@@ -7,7 +7,9 @@ lock is taken, so that any number of threads (``sync_auth_flow``) or asyncio tas
 refused for its token, the token is dropped only if it is still the current one
 (another request may already have replaced it), and the request is replayed once
 with a fresh token; a second refusal is returned as is and becomes an
-``AuthenticationError`` (or ``PermissionDeniedError``) in the client.
+``AuthenticationError`` (or ``PermissionDeniedError``) in the client. Once means
+once per request: the client's retries (after a 5xx, say) send the same request
+through the flow again, and a refusal on a retry is not replayed a second time.
 """
 
 from __future__ import annotations
@@ -41,6 +43,9 @@ official Nova Post SDK does), so that it does not expire in flight."""
 FALLBACK_LIFETIME = 55 * 60.0
 """Lifetime assumed for a token without a readable ``exp`` (Nova Post documents
 about one hour; five minutes are kept in hand)."""
+
+_REPLAYED = "carriers.replayed"
+"""Request extension set when the flow has replayed the request after a refusal."""
 
 Mint = Callable[[], str]
 AsyncMint = Callable[[], Awaitable[str]]
@@ -219,10 +224,11 @@ class JWTAuth(httpx.Auth):
         token = self.get_token()
         self.apply_token(request, token)
         response = yield request
-        if self.is_token_failure(response):
+        if self.is_token_failure(response) and not request.extensions.get(_REPLAYED):
             response.read()  # release the connection before minting
             self._log_replay(request, response)
             self.invalidate(token)
+            request.extensions[_REPLAYED] = True
             self.apply_token(request, self.get_token())
             yield request
 
@@ -237,10 +243,11 @@ class JWTAuth(httpx.Auth):
         token = await self.aget_token()
         self.apply_token(request, token)
         response = yield request
-        if self.is_token_failure(response):
+        if self.is_token_failure(response) and not request.extensions.get(_REPLAYED):
             await response.aread()
             self._log_replay(request, response)
             self.invalidate(token)
+            request.extensions[_REPLAYED] = True
             self.apply_token(request, await self.aget_token())
             yield request
 
