@@ -1,0 +1,209 @@
+"""Auth overhead at steady state: the wrapper's httpx clients against plain ones.
+
+The same authorized ``GET /__mock__/whoami`` is sent through the facade's client
+(auth flow, retrier and typed errors installed, JWT cached) and through a plain
+httpx client whose headers were set once by hand with the same JWT. Over loopback
+the mock runs in another process; in memory both clients use one
+``httpx.MockTransport`` that answers like whoami, so only client CPU is timed. The
+two sides run in alternating order, round after round, and the median of the
+per-round ratios is reported.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+
+import httpx
+import jwt as pyjwt
+from carrier_mocks.server import Api, MockServer
+
+from bench.apis import CARRIERS, WHOAMI, Carrier, Facade
+from bench.report import Row, Target
+from bench.stats import RatioSummary, round_order, summarize
+
+__all__ = ["IN_MEMORY", "LOOPBACK", "Plan", "in_memory_transport", "run"]
+
+_JSON = {"content-type": "application/json"}
+_MEMORY_ORIGIN = "http://127.0.0.1:9"  # never dialled: the transport answers in memory
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How one overhead figure is measured, and the ratio it must stay under."""
+
+    where: str
+    rounds: int
+    calls: int
+    warmup: int
+    target: float
+
+
+LOOPBACK = Plan(where="loopback", rounds=15, calls=150, warmup=50, target=1.05)
+IN_MEMORY = Plan(where="in memory", rounds=21, calls=500, warmup=200, target=1.15)
+
+
+class UnexpectedResponse(RuntimeError):
+    """A benchmark call was not answered 200: the figure would time something else."""
+
+
+def _check(response: httpx.Response) -> None:
+    if response.status_code != 200:
+        raise UnexpectedResponse(f"HTTP {response.status_code} from {response.request.url.path}")
+
+
+def in_memory_transport(carrier: Carrier, jwt: str) -> httpx.MockTransport:
+    """Answers the token route with ``jwt``, and whoami with 200 only when the headers carry it."""
+    expected = [(name.lower(), value) for name, value in carrier.static_headers(jwt).items()]
+    body = carrier.whoami_body()
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        path = request.url.path
+        if path == WHOAMI:
+            if all(request.headers.get(name) == value for name, value in expected):
+                return httpx.Response(200, content=body, headers=_JSON)
+            return httpx.Response(401, json={"errors": {"Authorization": "Invalid token"}})
+        if path.endswith(carrier.token_path):
+            return carrier.token_response(jwt)
+        return httpx.Response(404)
+
+    return httpx.MockTransport(handler)
+
+
+def _bench_jwt() -> str:
+    now = int(time.time())
+    claims = {"iss": "bench", "iat": now, "exp": now + 86_400, "cid": "1"}
+    return pyjwt.encode(claims, "bench-signing-key-0123456789abcdef", algorithm="HS256")
+
+
+def _timed_sync(call: Callable[[], None], calls: int) -> float:
+    gc.collect()
+    start = time.perf_counter()
+    for _ in range(calls):
+        call()
+    return time.perf_counter() - start
+
+
+async def _timed_async(call: Callable[[], Awaitable[None]], calls: int) -> float:
+    gc.collect()
+    start = time.perf_counter()
+    for _ in range(calls):
+        await call()
+    return time.perf_counter() - start
+
+
+def _compare_sync(wrapper: httpx.Client, plain: httpx.Client, url: str, plan: Plan) -> RatioSummary:
+    def side(client: httpx.Client) -> Callable[[], None]:
+        return lambda: _check(client.get(url))
+
+    calls = {"wrapper": side(wrapper), "plain": side(plain)}
+    for call in calls.values():
+        _timed_sync(call, plan.warmup)
+    times: dict[str, list[float]] = {"wrapper": [], "plain": []}
+    for index in range(plan.rounds):
+        for name in round_order(index):
+            times[name].append(_timed_sync(calls[name], plan.calls))
+    return summarize(times["wrapper"], times["plain"], plan.calls)
+
+
+async def _compare_async(
+    wrapper: httpx.AsyncClient, plain: httpx.AsyncClient, url: str, plan: Plan
+) -> RatioSummary:
+    def side(client: httpx.AsyncClient) -> Callable[[], Awaitable[None]]:
+        async def call() -> None:
+            _check(await client.get(url))
+
+        return call
+
+    calls = {"wrapper": side(wrapper), "plain": side(plain)}
+    for call in calls.values():
+        await _timed_async(call, plan.warmup)
+    times: dict[str, list[float]] = {"wrapper": [], "plain": []}
+    for index in range(plan.rounds):
+        for name in round_order(index):
+            times[name].append(await _timed_async(calls[name], plan.calls))
+    return summarize(times["wrapper"], times["plain"], plan.calls)
+
+
+def _sync_pair(
+    carrier: Carrier, facade: Facade, url: str, plan: Plan, transport: httpx.BaseTransport | None
+) -> RatioSummary:
+    headers = carrier.static_headers(facade.jwt())
+    plain = httpx.Client(headers=headers, transport=transport)
+    try:
+        return _compare_sync(facade.client.get_httpx_client(), plain, url, plan)
+    finally:
+        plain.close()
+        facade.close()
+
+
+def _async_pair(
+    carrier: Carrier,
+    facade: Facade,
+    url: str,
+    plan: Plan,
+    transport: httpx.AsyncBaseTransport | None,
+) -> RatioSummary:
+    async def main() -> RatioSummary:
+        headers = carrier.static_headers(await facade.ajwt())
+        plain = httpx.AsyncClient(headers=headers, transport=transport)
+        try:
+            return await _compare_async(facade.client.get_async_httpx_client(), plain, url, plan)
+        finally:
+            await plain.aclose()
+            await facade.aclose()
+
+    return asyncio.run(main())
+
+
+def _row(carrier: Carrier, mode: str, plan: Plan, result: RatioSummary, mints: int) -> Row:
+    return Row(
+        section="auth overhead",
+        name=f"{carrier.title} {mode} {plan.where} (median ratio)",
+        figure=round(result.ratio, 4),
+        shown=(f"{result.ratio:.3f} ({result.wrapper_us:.0f} vs {result.plain_us:.0f} us/call)"),
+        target=Target("<=", plan.target),
+        note="" if mints == 1 else f"{mints} mints during the run (expected 1)",
+        extra={
+            "ratio_min": round(result.ratio_min, 4),
+            "ratio_max": round(result.ratio_max, 4),
+            "rounds": result.rounds,
+            "calls_per_round": result.calls_per_round,
+            "wrapper_us_per_call": round(result.wrapper_us, 1),
+            "plain_us_per_call": round(result.plain_us, 1),
+        },
+    )
+
+
+def measure(carrier: Carrier, mode: str, plan: Plan, server: MockServer | None) -> Row:
+    """One figure: ``mode`` is "sync" or "async"; no ``server`` means in memory."""
+    if server is not None:
+        url = server.origin + WHOAMI
+        facade = carrier.facade(server.base_url)
+        sync_transport: httpx.BaseTransport | None = None
+        async_transport: httpx.AsyncBaseTransport | None = None
+    else:
+        url = _MEMORY_ORIGIN + WHOAMI
+        memory = in_memory_transport(carrier, _bench_jwt())
+        base_url = _MEMORY_ORIGIN + ("/v.1.0" if carrier.api == "novapost" else "")
+        facade = carrier.facade(base_url, transport=memory, async_transport=memory)
+        sync_transport, async_transport = memory, memory
+    if mode == "sync":
+        result = _sync_pair(carrier, facade, url, plan, sync_transport)
+    else:
+        result = _async_pair(carrier, facade, url, plan, async_transport)
+    return _row(carrier, mode, plan, result, facade.auth.mint_count)
+
+
+def run(servers: Mapping[Api, MockServer]) -> list[Row]:
+    """Every overhead figure: both carriers, sync and async, loopback and in memory."""
+    rows = []
+    for plan in (LOOPBACK, IN_MEMORY):
+        for carrier in CARRIERS:
+            for mode in ("sync", "async"):
+                server = servers[carrier.api] if plan is LOOPBACK else None
+                rows.append(measure(carrier, mode, plan, server))
+    return rows
