@@ -1,0 +1,124 @@
+"""``python -m bench``: every benchmark, the table, ``reports/bench.json``, the exit status.
+
+Exit status 0 when every target is met, 1 when one is missed (or a measurement
+failed to run), 2 on a usage error. ``--only`` runs some sections, for a quick look.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+
+from carrier_mocks.server import Api, MockServer
+from carriers.redaction import redact
+
+from bench import overhead, singleflight, soak, throughput
+from bench.apis import CARRIERS
+from bench.report import Row, Target, machine, missed, render, write_json
+from bench.servers import ROOT, mock_server
+
+SECTIONS = ("overhead", "singleflight", "throughput", "soak")
+DEFAULT_REPORT = ROOT / "reports" / "bench.json"
+_SOAK_TIMEOUT = 300.0
+
+Measure = Callable[[dict[Api, MockServer]], list[Row]]
+
+
+@contextmanager
+def _servers() -> Iterator[dict[Api, MockServer]]:
+    """Fresh mocks for one section, so that no section sees another's state."""
+    with ExitStack() as stack:
+        yield {carrier.api: stack.enter_context(mock_server(carrier.api)) for carrier in CARRIERS}
+
+
+def _soak_rows(calls: int) -> list[Row]:
+    """The soak in a process of its own: its peak resident size is then the soak's."""
+    with tempfile.TemporaryDirectory(prefix="bench-") as scratch:
+        out = Path(scratch) / "soak.json"
+        command = [sys.executable, "-m", "bench.soak", "--calls", str(calls), "--out", str(out)]
+        subprocess.run(command, cwd=ROOT, check=True, timeout=_SOAK_TIMEOUT)
+        result = soak.SoakResult.from_json(json.loads(out.read_text(encoding="utf-8")))
+    return soak.rows(result)
+
+
+def _failed(section: str, exc: BaseException) -> Row:
+    return Row(
+        section,
+        "measurement ran to the end",
+        0,
+        shown="no",
+        target=Target("==", 1),
+        note=redact(f"{type(exc).__name__}: {exc}")[:300],
+    )
+
+
+def _run(section: str, soak_calls: int) -> list[Row]:
+    if section == "soak":
+        return _soak_rows(soak_calls)
+    measures: dict[str, Measure] = {
+        "overhead": overhead.run,
+        "singleflight": singleflight.run,
+        "throughput": throughput.run,
+    }
+    with _servers() as servers:
+        return measures[section](servers)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument(
+        "--only", action="append", choices=SECTIONS, help="run only this section (repeatable)"
+    )
+    parser.add_argument("--report", type=Path, default=DEFAULT_REPORT, help="the JSON report")
+    parser.add_argument(
+        "--soak-calls", type=int, default=soak.SoakConfig.calls, help="calls in the fault soak"
+    )
+    args = parser.parse_args(argv)
+    sections = [name for name in SECTIONS if not args.only or name in args.only]
+    about = machine()
+    print(
+        f"bench: {about['nproc']} CPUs ({about['cpu_model']}), Python {about['python']}",
+        flush=True,
+    )
+    started = datetime.datetime.now(datetime.timezone.utc)
+    begin = time.perf_counter()
+    rows: list[Row] = []
+    for section in sections:
+        section_begin = time.perf_counter()
+        print(f"bench: {section} ...", flush=True)
+        try:
+            rows += _run(section, args.soak_calls)
+        except Exception as exc:
+            rows.append(_failed(section, exc))
+        print(f"bench: {section} done in {time.perf_counter() - section_begin:.0f} s", flush=True)
+    seconds = time.perf_counter() - begin
+    print()
+    print(render(rows))
+    write_json(
+        args.report,
+        rows,
+        machine=about,
+        started_at=started.isoformat(timespec="seconds"),
+        seconds=round(seconds, 1),
+        sections=sections,
+    )
+    failures = missed(rows)
+    where = args.report.relative_to(ROOT) if args.report.is_relative_to(ROOT) else args.report
+    print(f"\nbench: {len(rows)} figures in {seconds:.0f} s; report in {where}")
+    if failures:
+        print(f"bench: MISSED {len(failures)} targets: " + "; ".join(r.name for r in failures))
+        return 1
+    print("bench: every target met")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
