@@ -14,7 +14,7 @@ import asyncio
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import httpx
@@ -114,12 +114,13 @@ def _prepare(server: MockServer, clock: OffsetClock, scenario: str) -> None:
         server.advance(TOKEN_TTL_SECONDS)
 
 
-def _measure(
-    carrier: Carrier, server: MockServer, scenario: str, burst: Callable[[], Counter[str]]
+def _burst(
+    carrier: Carrier,
+    scenario: str,
+    before: Mapping[str, int],
+    after: Mapping[str, int],
+    outcomes: Counter[str],
 ) -> Burst:
-    before = server.stats()
-    outcomes = burst()
-    after = server.stats()
     return Burst(
         scenario=scenario,
         mints=after[carrier.token_route] - before[carrier.token_route],
@@ -143,9 +144,9 @@ def threads(carrier: Carrier, server: MockServer, count: int = THREADS) -> list[
     try:
         for scenario in SCENARIOS:
             _prepare(server, clock, scenario)
-            bursts.append(
-                _measure(carrier, server, scenario, lambda: _thread_burst(client, url, count))
-            )
+            before = server.stats()
+            outcomes = _thread_burst(client, url, count)
+            bursts.append(_burst(carrier, scenario, before, server.stats(), outcomes))
     finally:
         facade.close()
     return bursts
@@ -164,15 +165,7 @@ def tasks(carrier: Carrier, server: MockServer, count: int = TASKS) -> list[Burs
                 _prepare(server, clock, scenario)
                 before = server.stats()
                 outcomes = await _task_burst(client, url, count)
-                after = server.stats()
-                bursts.append(
-                    Burst(
-                        scenario=scenario,
-                        mints=after[carrier.token_route] - before[carrier.token_route],
-                        whoami_requests=after[WHOAMI_ROUTE] - before[WHOAMI_ROUTE],
-                        outcomes=dict(outcomes),
-                    )
-                )
+                bursts.append(_burst(carrier, scenario, before, server.stats(), outcomes))
         finally:
             await facade.aclose()
         return bursts
