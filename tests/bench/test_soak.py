@@ -118,6 +118,28 @@ def test_rows_hold_the_targets() -> None:
     assert by_name["other exceptions"].ok is True
     assert by_name["Nova Post mints (mock count; 3 revocations)"].ok is True
     assert by_name["Shipyo mints (mock count; 0 revocations)"].ok is False
+    assert by_name["memory growth"].text() == "n/a"  # no mark before the end
+
+
+def test_memory_growth_is_measured_between_the_marks() -> None:
+    result = SoakResult(max_retries=2)
+    result.first_mark = {
+        "calls": 2000,
+        "rss_kib": 50_000,
+        "allocated_blocks": 200_000,
+        "gc_objects": 40_000,
+    }
+    result.last_mark = {
+        "calls": 10_000,
+        "rss_kib": 50_512,
+        "allocated_blocks": 208_000,
+        "gc_objects": 48_000,
+    }
+    by_name = {row.name: row for row in rows(result)}
+    rss = by_name["RSS growth, call 2,000 to 10,000"]
+    assert (rss.figure, rss.ok) == (512, True)
+    leak = by_name["allocated blocks growth per later call"]
+    assert (leak.figure, leak.ok) == (1.0, False)  # one block per call: a leak
 
 
 @pytest.mark.timeout(240)
