@@ -34,3 +34,8 @@ def before_add_examples(context: HookContext, examples: list[Case[Any]]) -> None
     for parts in _known_good(operation.label):
         examples.append(operation.Case(**parts))
 
+
+if os.environ.get("CONTRACT_WRAPPER_AUTH") == "1":
+    from contract_tests import wrapper_auth
+
+    wrapper_auth.register()

@@ -21,6 +21,9 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from carriers import KeyStore, NovaPost
+from carriers.errors import CarrierError
+
 from contract_tests import summary
 from contract_tests.targets import ROOT, Target, TargetKind, UsageError, resolve
 
@@ -78,7 +81,9 @@ def schemathesis_command(
         "--checks",
         "all",
         "--phases",
-        PHASES,
+        # Stateful runs follow the link out of POST /test-api-keys: without that
+        # operation there is no link left to follow.
+        PHASES.replace(",stateful", "") if exclude_operation_ids else PHASES,
         "--max-examples",
         str(max_examples),
         "--workers",
@@ -105,6 +110,19 @@ def schemathesis_command(
     return cmd
 
 
+def sandbox_key(phone: str, base_url: str) -> str:
+    """The sandbox API key for ``phone``: the wrapper's key store, else one creation.
+
+    The key store (``CARRIERS_KEY_STORE`` or the user cache dir) keeps the key, so
+    ``POST /test-api-keys`` is called at most once per key's life, not per run.
+    """
+    with NovaPost.sandbox(phone=phone, base_url=base_url):
+        pass
+    stored = KeyStore().get(phone, base_url)
+    assert stored is not None, "NovaPost.sandbox() stores the key it uses"
+    return stored.api_key
+
+
 def run_target(
     target: Target,
     *,
@@ -113,18 +131,28 @@ def run_target(
     seed: int | None,
     workers: int,
 ) -> Outcome:
+    assert target.base_url is not None
     exclude: list[str] = []
     env = {
         **os.environ,
         "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
         "SCHEMATHESIS_HOOKS": "contract_tests.hooks",
+        "CONTRACT_BASE_URL": target.base_url,
+        "CONTRACT_WRAPPER_AUTH": "1",
         **target.known_good,
     }
-    if target.kind == "live":
-        env["CONTRACT_WRAPPER_AUTH"] = "1"
-        if target.api.name == "novapost" and os.environ.get("ALLOW_TEST_KEY_FUZZ") != "1":
+    if target.kind == "live" and target.api.name == "novapost":
+        if os.environ.get("ALLOW_TEST_KEY_FUZZ") != "1":
             # One creation request per day: never fuzz it against a real sandbox.
             exclude.append("post_test_api_keys")
+        if "CONTRACT_NOVAPOST_API_KEY" not in env:
+            try:
+                env["CONTRACT_NOVAPOST_API_KEY"] = sandbox_key(
+                    target.known_good["CONTRACT_NOVAPOST_PHONE"], target.base_url
+                )
+            except CarrierError as exc:
+                print(f"contract: error: {target.api.title}: no sandbox key: {exc}", flush=True)
+                return Outcome(target, 1, {})
     # The event stream holds raw bodies (tokens among them): it stays in a private
     # scratch directory that is gone when the run is.
     with tempfile.TemporaryDirectory(prefix="contract-") as scratch:
