@@ -28,7 +28,7 @@ from contract_tests import summary
 from contract_tests.targets import ROOT, Target, TargetKind, UsageError, resolve
 
 PHASES = "examples,coverage,fuzzing,stateful"
-DEFAULT_MAX_EXAMPLES = 50
+DEFAULT_MAX_EXAMPLES = 300
 DEFAULT_REPORT_DIR = ROOT / "reports" / "contract"
 LIVE_RATE_LIMIT = "2/s"
 

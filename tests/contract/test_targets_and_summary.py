@@ -18,11 +18,14 @@ def test_mock_is_the_default_and_uses_the_docs_examples() -> None:
     t = by_api(resolve("mock", env={}))
     assert t["novapost"].kind == t["shipyo"].kind == "mock"
     assert t["novapost"].skip_reason is None and t["shipyo"].skip_reason is None
-    assert t["novapost"].known_good == {
-        "CONTRACT_NOVAPOST_PHONE": "498213437654",
-        "CONTRACT_NOVAPOST_API_KEY": "np_test_4f1c2b9e8a7d6c5b",
-    }
-    assert t["shipyo"].known_good == {"CONTRACT_SHIPYO_API_KEY": "ak_1234567890abcdef"}
+    assert t["novapost"].known_good["CONTRACT_NOVAPOST_PHONE"] == "498213437654"
+    assert t["novapost"].known_good["CONTRACT_NOVAPOST_API_KEY"] == "np_test_4f1c2b9e8a7d6c5b"
+    assert t["shipyo"].known_good["CONTRACT_SHIPYO_API_KEY"] == "ak_1234567890abcdef"
+    # The mocks also get the fixture phones that answer 409 and 429, so those bodies
+    # are checked against the spec as well.
+    extra = json.loads(t["novapost"].known_good["CONTRACT_EXTRA_EXAMPLES"])
+    assert {"body": {"phone": "491000000005"}} in extra["POST /test-api-keys"]
+    assert {"body": {"phone": "491000000006"}} in extra["POST /test-api-keys"]
 
 
 def test_one_url_tests_that_server_and_skips_the_other_saying_so() -> None:
