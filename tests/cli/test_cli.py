@@ -1,0 +1,547 @@
+"""The ``carriers`` command line as a real process against running mock servers.
+
+Every command runs as ``python -m carriers.cli`` (and once as the installed
+``carriers`` script) with the API keys in the environment and the key store in a
+temporary directory. Each error path is one line on stderr with the documented
+exit status, and no stderr ever carries an API key or a JWT.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import os
+import queue
+import re
+import shlex
+import signal
+import stat
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from carrier_mocks.server import MockServer
+from carriers import cli
+from carriers.cli import decode_jwt, duration
+
+NP_KEY = "np_test_4f1c2b9e8a7d6c5b"
+NP_PHONE = "498213437654"
+SH_KEY = "ak_1234567890abcdef"
+CREATE = "POST /test-api-keys"
+MINT_NP = "GET /clients/authorization"
+COMMAND = [sys.executable, "-m", "carriers.cli"]
+SCRIPT = Path(sys.executable).parent / "carriers"
+JWT = re.compile(r"eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
+GUARD_SECONDS = 60  # only bounds a broken run; nothing asserts on time
+SECRETS = (NP_KEY, SH_KEY, "np_test_wrong0000000000", "ak_wrong000000000000")
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    """A clean environment: no keys from the caller, the key store in tmp_path."""
+    clean = {
+        name: value
+        for name, value in os.environ.items()
+        if name not in ("NOVAPOST_API_KEY", "SHIPYO_API_KEY", "CARRIERS_KEY_STORE")
+    }
+    clean["CARRIERS_KEY_STORE"] = str(tmp_path / "store" / "keys.json")
+    return clean
+
+
+def keyed(env: dict[str, str], **keys: str) -> dict[str, str]:
+    return {**env, **keys}
+
+
+def carriers(
+    *args: str, env: dict[str, str], stdin: str = "", timeout: float = GUARD_SECONDS
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*COMMAND, *args],
+        env=env,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def assert_no_secret(text: str) -> None:
+    for secret in SECRETS:
+        assert secret not in text
+    assert not JWT.search(text), text
+
+
+def assert_error(result: subprocess.CompletedProcess[str], code: int) -> str:
+    """One line on stderr, nothing on stdout, the exit status, no secret; the line."""
+    assert result.returncode == code, (result.stdout, result.stderr)
+    assert result.stdout == ""
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("carriers: error: ")
+    assert "Traceback" not in result.stderr
+    assert_no_secret(result.stderr)
+    return lines[0]
+
+
+def one_jwt(result: subprocess.CompletedProcess[str]) -> str:
+    assert result.returncode == 0, result.stderr
+    assert JWT.fullmatch(result.stdout.removesuffix("\n")), result.stdout
+    assert result.stdout.count("\n") == 1
+    assert_no_secret(result.stderr)
+    return result.stdout.strip()
+
+
+def whoami_np(server: MockServer, token: str) -> int:
+    return httpx.get(
+        server.origin + "/__mock__/whoami", headers={"Authorization": token}
+    ).status_code
+
+
+def whoami_sh(server: MockServer, token: str) -> int:
+    headers = {"x-api-key": SH_KEY, "Authorization": f"Bearer {token}"}
+    return httpx.get(server.origin + "/__mock__/whoami", headers=headers).status_code
+
+
+def fake_jwt(claims: dict[str, object]) -> str:
+    def part(value: dict[str, object]) -> str:
+        raw = json.dumps(value).encode()
+        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+    return f"{part({'alg': 'HS256', 'typ': 'JWT'})}.{part(claims)}.c2lnbmF0dXJlLXNlY3JldA"
+
+
+# --- token ---------------------------------------------------------------------------------
+
+
+def test_token_novapost_prints_only_a_working_jwt(
+    novapost_mock: MockServer, env: dict[str, str]
+) -> None:
+    result = carriers(
+        "token",
+        "novapost",
+        "--base-url",
+        novapost_mock.base_url,
+        env=keyed(env, NOVAPOST_API_KEY=NP_KEY),
+    )
+    token = one_jwt(result)
+    assert result.stderr == ""
+    assert whoami_np(novapost_mock, token) == 200
+
+
+def test_token_shipyo_prints_only_a_working_jwt(
+    shipyo_mock: MockServer, env: dict[str, str]
+) -> None:
+    result = carriers(
+        "token", "shipyo", "--base-url", shipyo_mock.base_url, env=keyed(env, SHIPYO_API_KEY=SH_KEY)
+    )
+    token = one_jwt(result)
+    assert result.stderr == ""
+    assert whoami_sh(shipyo_mock, token) == 200
+
+
+def test_token_key_from_a_file_or_stdin(
+    shipyo_mock: MockServer, env: dict[str, str], tmp_path: Path
+) -> None:
+    key_file = tmp_path / "shipyo-key"
+    key_file.write_text(SH_KEY + "\n")
+    base = ["token", "shipyo", "--base-url", shipyo_mock.base_url]
+    one_jwt(carriers(*base, "--api-key-file", str(key_file), env=env))
+    one_jwt(carriers(*base, "--api-key-file", "-", env=env, stdin=SH_KEY + "\n"))
+    missing = assert_error(carriers(*base, "--api-key-file", str(tmp_path / "nope"), env=env), 2)
+    assert "cannot read the API key file" in missing
+
+
+def test_export_with_the_installed_script(novapost_mock: MockServer, env: dict[str, str]) -> None:
+    program = shlex.join([str(SCRIPT)] if SCRIPT.exists() else COMMAND)
+    script = (
+        f"set -e; export TOKEN=$({program} token novapost --base-url {novapost_mock.base_url}); "
+        'printf "%s" "$TOKEN"'
+    )
+    result = subprocess.run(
+        ["sh", "-c", script],
+        env=keyed(env, NOVAPOST_API_KEY=NP_KEY),
+        capture_output=True,
+        text=True,
+        timeout=GUARD_SECONDS,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert JWT.fullmatch(result.stdout)
+    assert whoami_np(novapost_mock, result.stdout) == 200
+
+
+def test_slow_mint_shows_progress_on_stderr_only(
+    novapost_mock: MockServer, env: dict[str, str]
+) -> None:
+    base = ["token", "novapost", "--base-url", novapost_mock.base_url]
+    novapost_mock.fault(MINT_NP, delay=1.5)
+    result = carriers(*base, env=keyed(env, NOVAPOST_API_KEY=NP_KEY))
+    one_jwt(result)
+    assert result.stderr == "carriers: minting a Nova Post token...\n"
+    novapost_mock.fault(MINT_NP, delay=1.5)
+    quiet = carriers(*base, "--quiet", env=keyed(env, NOVAPOST_API_KEY=NP_KEY))
+    one_jwt(quiet)
+    assert quiet.stderr == ""
+
+
+# --- inspect -------------------------------------------------------------------------------
+
+
+def test_inspect_shows_claims_and_time_left_but_not_the_signature(
+    shipyo_mock: MockServer, env: dict[str, str]
+) -> None:
+    token = one_jwt(
+        carriers(
+            "token",
+            "shipyo",
+            "--base-url",
+            shipyo_mock.base_url,
+            env=keyed(env, SHIPYO_API_KEY=SH_KEY),
+        )
+    )
+    signature = token.rsplit(".", 1)[1]
+    result = carriers("inspect", env=env, stdin=token + "\n")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "alg:        HS256" in out
+    assert re.search(r"^  iss +shipyo$", out, re.M)
+    assert re.search(r"^  exp +\d+  \(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\)$", out, re.M)
+    assert re.search(r"^time left:  (59m \d+s|1h 0m)$", out, re.M)
+    assert "not verified" in out
+    assert signature not in out
+    assert token not in out
+    as_json = json.loads(carriers("inspect", "--json", env=env, stdin=f"Bearer {token}").stdout)
+    assert as_json["header"]["alg"] == "HS256"
+    assert as_json["claims"]["iss"] == "shipyo"
+    assert 3500 < as_json["seconds_left"] <= 3600
+    assert as_json["verified"] is False
+
+
+def test_inspect_expired_token_and_secret_claims(env: dict[str, str]) -> None:
+    token = fake_jwt(
+        {"exp": int(time.time()) - 125, "apiKey": NP_KEY, "sub": "me", "ctx": {"api_key": SH_KEY}}
+    )
+    result = carriers("inspect", env=env, stdin=token)
+    assert result.returncode == 0, result.stderr
+    assert re.search(r"^time left:  none, expired 2m \d+s ago$", result.stdout, re.M)
+    assert "[REDACTED]" in result.stdout
+    assert NP_KEY not in result.stdout
+    assert SH_KEY not in result.stdout
+    assert "c2lnbmF0dXJlLXNlY3JldA" not in result.stdout
+    as_json = carriers("inspect", "--json", env=env, stdin=token).stdout
+    assert json.loads(as_json)["claims"]["ctx"] == {"api_key": "[REDACTED]"}
+    assert NP_KEY not in as_json
+    no_exp = carriers("inspect", env=env, stdin=fake_jwt({"sub": "me"}))
+    assert "expires:    unknown" in no_exp.stdout
+
+
+@pytest.mark.parametrize("text", ["", "not-a-jwt", "a.b.c", "eyJhbGciOiJIUzI1NiJ9.WzFd.x"])
+def test_inspect_refuses_what_is_not_a_jwt(env: dict[str, str], text: str) -> None:
+    assert "JWT" in assert_error(carriers("inspect", env=env, stdin=text), 2)
+
+
+# --- sandbox-key ---------------------------------------------------------------------------
+
+
+def test_sandbox_key_created_then_reused(
+    novapost_mock: MockServer, env: dict[str, str], tmp_path: Path
+) -> None:
+    base = ["sandbox-key", "--phone", NP_PHONE, "--base-url", novapost_mock.base_url]
+    first = carriers(*base, env=env)
+    assert first.returncode == 0, first.stderr
+    assert "status:     created" in first.stdout
+    assert re.search(r"^expires:    \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ \(in \d+d", first.stdout, re.M)
+    store = tmp_path / "store" / "keys.json"
+    assert f"stored in:  {store}" in first.stdout
+    assert NP_KEY not in first.stdout + first.stderr
+    assert stat.S_IMODE(store.stat().st_mode) == 0o600
+    assert novapost_mock.stats()[CREATE] == 1
+
+    second = carriers(*base, "--show", env=env)
+    assert second.returncode == 0, second.stderr
+    assert "status:     reused" in second.stdout
+    assert second.stdout.splitlines()[-1] == f"key:        {NP_KEY}"
+    assert_no_secret(second.stderr)
+    assert novapost_mock.stats()[CREATE] == 1  # no second POST
+
+    # token --phone takes the stored key: still one POST, and a working JWT
+    token = one_jwt(
+        carriers(
+            "token", "novapost", "--phone", NP_PHONE, "--base-url", novapost_mock.base_url, env=env
+        )
+    )
+    assert whoami_np(novapost_mock, token) == 200
+    assert novapost_mock.stats()[CREATE] == 1
+
+
+def test_sandbox_key_store_path_option(
+    novapost_mock: MockServer, env: dict[str, str], tmp_path: Path
+) -> None:
+    store = tmp_path / "elsewhere.json"
+    result = carriers(
+        "sandbox-key",
+        "--phone",
+        "491000000001",
+        "--base-url",
+        novapost_mock.base_url,
+        "--key-store",
+        str(store),
+        env=env,
+    )
+    assert result.returncode == 0, result.stderr
+    assert f"stored in:  {store}" in result.stdout
+    assert store.exists()
+    assert not (tmp_path / "store" / "keys.json").exists()
+
+
+# --- errors --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("api", ["novapost", "shipyo"])
+def test_missing_key_is_a_usage_error(env: dict[str, str], api: str) -> None:
+    line = assert_error(carriers("token", api, "--base-url", "http://127.0.0.1:1", env=env), 2)
+    assert ("NOVAPOST_API_KEY" if api == "novapost" else "SHIPYO_API_KEY") in line
+
+
+@pytest.mark.parametrize("phone", ["+498213437654", "4982134376", "380501234567", "49821343765x"])
+def test_wrong_phone_is_a_usage_error(
+    novapost_mock: MockServer, env: dict[str, str], phone: str
+) -> None:
+    url = novapost_mock.base_url
+    assert_error(carriers("sandbox-key", "--phone", phone, "--base-url", url, env=env), 2)
+    assert_error(carriers("token", "novapost", "--phone", phone, "--base-url", url, env=env), 2)
+    assert novapost_mock.stats()[CREATE] == 0
+
+
+def test_unknown_client_phone_is_an_api_error(
+    novapost_mock: MockServer, env: dict[str, str]
+) -> None:
+    line = assert_error(
+        carriers(
+            "sandbox-key", "--phone", "491999999999", "--base-url", novapost_mock.base_url, env=env
+        ),
+        1,
+    )
+    assert "404" in line
+
+
+@pytest.mark.parametrize("api", ["novapost", "shipyo"])
+def test_unreachable_server_is_an_api_error(env: dict[str, str], api: str) -> None:
+    keys = {"NOVAPOST_API_KEY": NP_KEY, "SHIPYO_API_KEY": SH_KEY}
+    line = assert_error(
+        carriers(
+            "token",
+            api,
+            "--base-url",
+            "http://127.0.0.1:1",
+            "--max-retries",
+            "0",
+            env=keyed(env, **keys),
+        ),
+        1,
+    )
+    assert "Connection" in line
+
+
+def test_unreachable_sandbox_key_server_is_an_api_error(env: dict[str, str]) -> None:
+    assert_error(
+        carriers(
+            "sandbox-key",
+            "--phone",
+            NP_PHONE,
+            "--base-url",
+            "http://127.0.0.1:1/v.1.0",
+            "--max-retries",
+            "0",
+            env=env,
+        ),
+        1,
+    )
+
+
+def test_refused_keys_are_api_errors(
+    novapost_mock: MockServer, shipyo_mock: MockServer, env: dict[str, str]
+) -> None:
+    np = carriers(
+        "token",
+        "novapost",
+        "--base-url",
+        novapost_mock.base_url,
+        env=keyed(env, NOVAPOST_API_KEY="np_test_wrong0000000000"),
+    )
+    assert "401" in assert_error(np, 1)
+    sh = carriers(
+        "token",
+        "shipyo",
+        "--base-url",
+        shipyo_mock.base_url,
+        env=keyed(env, SHIPYO_API_KEY="ak_wrong000000000000"),
+    )
+    assert re.search(r"HTTP 40[013]", assert_error(sh, 1))
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["token", "ups"],
+        ["token"],
+        ["token", "novapost", "--environment", "moon"],
+        ["token", "shipyo", "--base-url", "ftp://example.com"],
+        ["token", "novapost", "--api-key", NP_KEY],
+        ["token", "shipyo", "--phone", NP_PHONE],
+        ["token", "novapost", "--key-store", "x.json"],
+        ["token", "novapost", "--phone", NP_PHONE, "--environment", "production"],
+        ["sandbox-key"],
+        ["frobnicate"],
+        ["mock", "--novapost-port", "x"],
+        ["contract", "--target", "moon"],
+    ],
+)
+def test_usage_errors(env: dict[str, str], args: list[str]) -> None:
+    keys = {"NOVAPOST_API_KEY": NP_KEY, "SHIPYO_API_KEY": SH_KEY}
+    assert_error(carriers(*args, env=keyed(env, **keys)), 2)
+
+
+def test_no_command_prints_help_and_exits_2(env: dict[str, str]) -> None:
+    result = carriers(env=env)
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert "usage: carriers" in result.stderr
+
+
+def test_debug_shows_a_redacted_traceback(novapost_mock: MockServer, env: dict[str, str]) -> None:
+    result = carriers(
+        "token",
+        "novapost",
+        "--base-url",
+        novapost_mock.base_url,
+        "--debug",
+        env=keyed(env, NOVAPOST_API_KEY="np_test_wrong0000000000"),
+    )
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert "Traceback (most recent call last)" in result.stderr
+    assert "AuthenticationError" in result.stderr
+    assert result.stderr.splitlines()[-1].startswith("carriers: error: HTTP 401")
+    assert_no_secret(result.stderr)
+
+
+# --- help ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "command", [[], ["token"], ["inspect"], ["sandbox-key"], ["mock"], ["contract"]]
+)
+def test_help_with_an_example(env: dict[str, str], command: list[str]) -> None:
+    result = carriers(*command, "--help", env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(f"usage: {' '.join(['carriers', *command])}")
+    assert "examples:\n  carriers" in result.stdout or "examples:\n  export" in result.stdout
+    assert result.stderr == ""
+
+
+# --- mock and contract ---------------------------------------------------------------------
+
+
+def test_mock_serves_until_terminated(env: dict[str, str], tmp_path: Path) -> None:
+    process = subprocess.Popen(
+        [*COMMAND, "mock", "--novapost-port", "0", "--shipyo-port", "0"],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    lines: queue.Queue[str] = queue.Queue()
+
+    def collect() -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            lines.put(line.rstrip("\n"))
+
+    threading.Thread(target=collect, daemon=True).start()
+    try:
+        novapost = re.fullmatch(
+            r"Nova Post mock: (http://127\.0\.0\.1:\d+/v\.1\.0)", lines.get(timeout=GUARD_SECONDS)
+        )
+        shipyo = re.fullmatch(
+            r"Shipyo mock: +(http://127\.0\.0\.1:\d+)", lines.get(timeout=GUARD_SECONDS)
+        )
+        assert novapost and shipyo
+        response = httpx.get(
+            novapost.group(1) + "/clients/authorization", params={"apiKey": NP_KEY}
+        )
+        assert response.status_code == 200
+        token = one_jwt(
+            carriers(
+                "token",
+                "shipyo",
+                "--base-url",
+                shipyo.group(1),
+                env=keyed(env, SHIPYO_API_KEY=SH_KEY),
+            )
+        )
+        assert token
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(GUARD_SECONDS) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(GUARD_SECONDS)
+
+
+def test_contract_against_a_running_mock(
+    novapost_mock: MockServer, env: dict[str, str], tmp_path: Path
+) -> None:
+    result = carriers(
+        "contract",
+        "--novapost-url",
+        novapost_mock.base_url,
+        "--report-dir",
+        str(tmp_path / "reports"),
+        env={**env, "MAX_EXAMPLES": "5"},
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "Nova Post (url, " in result.stdout
+    assert "Shipyo: skipped" in result.stdout
+    assert result.stdout.rstrip().endswith("contract: passed")
+    assert (tmp_path / "reports" / "novapost-junit.xml").exists()
+
+
+# --- helpers, in process -------------------------------------------------------------------
+
+
+def test_duration_and_decode() -> None:
+    assert duration(0) == "0s"
+    assert duration(59.9) == "59s"
+    assert duration(3599) == "59m 59s"
+    assert duration(90061) == "1d 1h"
+    assert duration(-125) == "2m 5s"
+    header, claims = decode_jwt("Bearer " + fake_jwt({"sub": "x"}) + "\n")
+    assert header == {"alg": "HS256", "typ": "JWT"}
+    assert claims == {"sub": "x"}
+
+
+class FakeTerminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_spinner_on_a_terminal_is_erased(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(cli, "PROGRESS_DELAY", 0.05)
+    terminal = FakeTerminal()
+    with cli.progress("minting", stream=terminal):
+        time.sleep(0.4)
+    assert "\r| minting..." in terminal.getvalue()
+    assert terminal.getvalue().endswith("\r\033[K")
+    quick = FakeTerminal()
+    with cli.progress("minting", stream=quick):
+        pass
+    assert quick.getvalue() == ""
