@@ -1,8 +1,8 @@
 """Schemathesis hooks loaded into every contract run (``SCHEMATHESIS_HOOKS``).
 
 The known-good inputs (``CONTRACT_NOVAPOST_PHONE``, ``CONTRACT_NOVAPOST_API_KEY``)
-  become explicit examples, so that the success paths of a URL or live target are
-  reached and not only its 4xx (Shipyo's key goes in as OpenAPI-aware auth instead).
+become explicit examples, so that the success paths of a URL or live target are
+reached and not only its 4xx (Shipyo's key goes in as OpenAPI-aware auth instead).
 """
 
 from __future__ import annotations

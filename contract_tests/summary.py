@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -13,8 +14,11 @@ import yaml
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
 
+@functools.cache
 def documented_statuses(spec_path: Path) -> dict[str, list[str]]:
-    """Operation label ("METHOD /path") -> the response statuses its spec documents."""
+    """Operation label ("METHOD /path") -> the response statuses its spec documents.
+
+    Cached: a run reads each spec once, for the event stream and for the table."""
     text = spec_path.read_text(encoding="utf-8")
     spec: dict[str, Any] = json.loads(text) if spec_path.suffix == ".json" else yaml.safe_load(text)
     out: dict[str, list[str]] = {}

@@ -99,7 +99,7 @@ def test_documented_response_parses_into_its_model(
 
 def test_undocumented_status_is_not_silently_parsed() -> None:
     module = operation_module("novapost", "get_clients_authorization")
-    client = client_for("novapost").with_headers({})
+    client = client_for("novapost")
     with respx.mock(base_url=BASE) as router:
         router.get("/clients/authorization").respond(418, json={"teapot": True})
         response = module.sync_detailed(client=client, api_key="k")

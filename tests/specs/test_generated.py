@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -30,8 +31,6 @@ def test_staleness_check_sees_an_edit(tmp_path: Path) -> None:
     )
     copy = tmp_path / "b" / "shipyo_client"
     copy.parent.mkdir()
-    import shutil
-
     shutil.copytree(fresh, copy)
     assert generate.diff_trees(fresh, copy) == []
     (copy / "client.py").write_text("# edited by hand\n", encoding="utf-8")
