@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 __all__ = ["MAX_OFFSET_SECONDS", "Clock"]
 
@@ -47,7 +47,7 @@ class Clock:
 
     def utcnow(self) -> datetime:
         """Current time as an aware UTC datetime, offset included."""
-        return datetime.fromtimestamp(self.now(), tz=timezone.utc)
+        return datetime.fromtimestamp(self.now(), tz=UTC)
 
     def advance(self, seconds: float) -> None:
         """Move time forward; backwards jumps would break the expiry rules."""

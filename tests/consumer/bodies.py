@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import string
-from datetime import timezone
+from datetime import UTC
 from pathlib import Path
 from typing import Any
 
@@ -86,7 +86,7 @@ def _non_null(spec: dict[str, Any], schema: dict[str, Any]) -> st.SearchStrategy
         return _object(spec, schema)
     if kind == "string":
         if schema.get("format") == "date-time":
-            return st.datetimes(timezones=st.just(timezone.utc)).map(lambda d: d.isoformat())
+            return st.datetimes(timezones=st.just(UTC)).map(lambda d: d.isoformat())
         if "pattern" in schema:
             return st.from_regex(schema["pattern"], fullmatch=True)
         return st.text(min_size=schema.get("minLength", 0), max_size=schema.get("maxLength", 30))

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import httpx
 
 #: A fixed "now", midday UTC, so day boundaries are exactly where the tests put them.
-NOON = datetime(2025, 3, 14, 12, 0, 0, tzinfo=timezone.utc)
+NOON = datetime(2025, 3, 14, 12, 0, 0, tzinfo=UTC)
 NP_KEY = "np_test_4f1c2b9e8a7d6c5b"
 NP_PHONE = "498213437654"
 SHIPYO_KEY = "ak_1234567890abcdef"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from carrier_mocks.clock import Clock
@@ -31,7 +31,7 @@ def test_default_source_is_the_wall_clock() -> None:
     clock = Clock(source=lambda: 1000.0)
     clock.advance(86400)
     assert clock.now() == 1000.0 + 86400
-    assert Clock().utcnow().tzinfo is timezone.utc
+    assert Clock().utcnow().tzinfo is UTC
 
 
 @pytest.mark.parametrize("seconds", [-1, math.nan, math.inf, 1e12])

@@ -210,9 +210,9 @@ def parse_retry_after(
         except (TypeError, ValueError, IndexError):
             return None
         if when.tzinfo is None:
-            when = when.replace(tzinfo=datetime.timezone.utc)
+            when = when.replace(tzinfo=datetime.UTC)
         current = (
-            now() if now is not None else datetime.datetime.now(datetime.timezone.utc).timestamp()
+            now() if now is not None else datetime.datetime.now(datetime.UTC).timestamp()
         )
         seconds = when.timestamp() - current
     if seconds != seconds or seconds in (float("inf"), float("-inf")):  # NaN or infinite

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import secrets
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from starlette.applications import Starlette
@@ -39,7 +39,7 @@ _UA_PREFIXES = ("380", "+380")
 
 
 def _iso(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def error_list(status: int, *messages: str) -> JSONResponse:
@@ -137,7 +137,7 @@ class _NovaPost:
         client = self.registry.client(str(claims.get("cid")))
         if client is None:
             return error_map(401, {"Authorization": "Invalid token"})
-        expires = datetime.fromtimestamp(claims["exp"], tz=timezone.utc)
+        expires = datetime.fromtimestamp(claims["exp"], tz=UTC)
         return JSONResponse({"cid": client.cid, "name": client.name, "expiresAt": _iso(expires)})
 
 
