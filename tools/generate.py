@@ -1,8 +1,11 @@
 """Generate the typed clients in generated/ from specs/, or check that they are current.
 
-Each client is generated into a scratch directory outside the tree and then swapped
-in, so ``make generate`` and ``--check`` run the very same steps and a failed run
-leaves generated/ as it was.
+One client per carrier of the registry (``carriers.registry``), from
+``specs/<name>/<spec>``, with the project's template override
+(``specs/templates``). The spec is copied into the package, so an installed
+client carries the spec it was generated from. Each client is generated into a
+scratch directory outside the tree and then swapped in, so ``make generate`` and
+``--check`` run the very same steps and a failed run leaves generated/ as it was.
 
 Usage: ``python -m tools.generate [--check]``
 """
@@ -18,13 +21,21 @@ import sys
 import tempfile
 from pathlib import Path
 
+from carriers import registry
+
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = ROOT / "specs" / "openapi-python-client.yaml"
-CLIENTS = {
-    "novapost_client": ROOT / "specs" / "novapost" / "openapi.json",
-    "shipyo_client": ROOT / "specs" / "shipyo" / "openapi.yaml",
-}
+TEMPLATES = ROOT / "specs" / "templates"
 GENERATED = ROOT / "generated"
+
+
+def clients() -> dict[str, Path]:
+    """Generated package -> the spec it is generated from, for every built-in carrier."""
+    return {
+        info.package: ROOT / "specs" / info.name / info.spec
+        for info in registry.all_carriers()
+        if (ROOT / "specs" / info.name / info.spec).is_file()
+    }
 
 
 class GenerateError(Exception):
@@ -45,6 +56,8 @@ def generate_into(package: str, spec: Path, out_root: Path) -> Path:
         "none",
         "--config",
         str(CONFIG),
+        "--custom-template-path",
+        str(TEMPLATES),
         "--output-path",
         str(target),
         "--fail-on-warning",
@@ -55,6 +68,7 @@ def generate_into(package: str, spec: Path, out_root: Path) -> Path:
             f"generating {package} from {spec.name} failed:\n{proc.stdout}{proc.stderr}"
         )
     (target / "py.typed").write_text("# Marker file for PEP 561\n", encoding="utf-8")
+    shutil.copyfile(spec, target / spec.name)
     return target
 
 
@@ -80,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     stale: list[str] = []
     with tempfile.TemporaryDirectory(prefix="carriers-generate-") as scratch:
-        for package, spec in CLIENTS.items():
+        for package, spec in clients().items():
             try:
                 fresh = generate_into(package, spec, Path(scratch))
             except GenerateError as exc:

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from carriers import registry
 
 from tools import generate
 
@@ -27,7 +28,7 @@ def test_generated_is_not_stale() -> None:
 
 def test_staleness_check_sees_an_edit(tmp_path: Path) -> None:
     fresh = generate.generate_into(
-        "shipyo_client", generate.CLIENTS["shipyo_client"], tmp_path / "a"
+        "shipyo_client", generate.clients()["shipyo_client"], tmp_path / "a"
     )
     copy = tmp_path / "b" / "shipyo_client"
     copy.parent.mkdir()
@@ -40,7 +41,7 @@ def test_staleness_check_sees_an_edit(tmp_path: Path) -> None:
 
 
 def test_generation_is_idempotent(tmp_path: Path) -> None:
-    spec = generate.CLIENTS["novapost_client"]
+    spec = generate.clients()["novapost_client"]
     first = generate.generate_into("novapost_client", spec, tmp_path / "one")
     second = generate.generate_into("novapost_client", spec, tmp_path / "two")
     assert generate.diff_trees(first, second) == []
@@ -51,3 +52,21 @@ def test_clients_import_and_are_typed(package: str) -> None:
     module = __import__(package)
     assert hasattr(module, "AuthenticatedClient") and hasattr(module, "Client")
     assert (Path(module.__file__).parent / "py.typed").exists()
+
+
+@pytest.mark.parametrize("info", [registry.NOVAPOST, registry.SHIPYO], ids=lambda i: i.name)
+def test_each_client_ships_the_spec_it_was_generated_from(info: registry.CarrierInfo) -> None:
+    """Installed, the contract suite and the mocks read the spec from the client package."""
+    source = (ROOT / "specs" / info.name / info.spec).read_text(encoding="utf-8")
+    assert info.spec_text() == source
+    with info.spec_path() as path:
+        assert path.read_text(encoding="utf-8") == source
+
+
+def test_a_spec_edit_without_regeneration_is_stale(tmp_path: Path) -> None:
+    spec = generate.clients()["shipyo_client"]
+    fresh = generate.generate_into("shipyo_client", spec, tmp_path / "a")
+    copy = tmp_path / "b" / "shipyo_client"
+    shutil.copytree(fresh, copy)
+    (copy / spec.name).write_text(spec.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    assert generate.diff_trees(fresh, copy) == [spec.name]

@@ -1,5 +1,5 @@
 from http import HTTPStatus
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -318,3 +318,13 @@ async def asyncio(
             api_key=api_key,
         )
     ).parsed
+
+
+if TYPE_CHECKING:
+
+    def facade_call(
+        *,
+        api_key: str,
+    ) -> JwtResponse:
+        """How ``carriers`` types ``facade.call(<this module>, ...)``: the arguments
+        without ``client``, the 2xx model as the result (type checkers only)."""

@@ -1,5 +1,5 @@
 from http import HTTPStatus
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -329,3 +329,13 @@ async def asyncio(
             body=body,
         )
     ).parsed
+
+
+if TYPE_CHECKING:
+
+    def facade_call(
+        *,
+        body: PostTestApiKeysBody,
+    ) -> TestApiKeyResponse:
+        """How ``carriers`` types ``facade.call(<this module>, ...)``: the arguments
+        without ``client``, the 2xx model as the result (type checkers only)."""
