@@ -15,10 +15,10 @@ import httpx
 import jwt
 import pytest
 import respx
-from carriers import NovaPost, Shipyo
+from carriers import NovaPost, Shipyo, _hooks
 
-NP_BASE = NovaPost.SANDBOX_URL
-SH_BASE = Shipyo.PRODUCTION_URL
+NP_BASE = NovaPost.INFO.environments["sandbox"]
+SH_BASE = Shipyo.INFO.environments["production"]
 START = 1_800_000_000.0
 SIGNING_KEY = "unit-test-signing-key-0123456789abcdef"
 
@@ -132,6 +132,15 @@ def sleeper() -> Sleeper:
     return Sleeper()
 
 
+@pytest.fixture(autouse=True)
+def fake_hooks(clock: FakeClock, sleeper: Sleeper) -> Iterator[None]:
+    """Facades built in a test run on the fake clock and sleeps (jitter: the upper bound)."""
+    with _hooks.replaced(
+        clock=clock, sleep=sleeper.sleep, async_sleep=sleeper.asleep, jitter=_upper
+    ):
+        yield
+
+
 @pytest.fixture
 def np_key() -> str:
     return "npk_" + secrets.token_urlsafe(24)
@@ -172,6 +181,10 @@ def _upper(low: float, high: float) -> float:
     return high
 
 
+_HOOKS = ("clock", "sleep", "async_sleep", "jitter")
+"""Keyword arguments of make_np/make_sh that replace a hook for that facade only."""
+
+
 @pytest.fixture
 def make_np(clock: FakeClock, sleeper: Sleeper, np_key: str) -> Iterator[Callable[..., NovaPost]]:
     """NovaPost on the fake clock and sleeps; jitter draws the upper bound."""
@@ -179,11 +192,9 @@ def make_np(clock: FakeClock, sleeper: Sleeper, np_key: str) -> Iterator[Callabl
 
     def make(**kwargs: Any) -> NovaPost:
         kwargs.setdefault("api_key", np_key)
-        kwargs.setdefault("clock", clock)
-        kwargs.setdefault("sleep", sleeper.sleep)
-        kwargs.setdefault("async_sleep", sleeper.asleep)
-        kwargs.setdefault("jitter", _upper)
-        client = NovaPost(**kwargs)
+        hooks = {name: kwargs.pop(name) for name in _HOOKS if name in kwargs}
+        with _hooks.replaced(**hooks):
+            client = NovaPost(**kwargs)
         made.append(client)
         return client
 
@@ -199,11 +210,9 @@ def make_sh(clock: FakeClock, sleeper: Sleeper, sh_key: str) -> Iterator[Callabl
 
     def make(**kwargs: Any) -> Shipyo:
         kwargs.setdefault("api_key", sh_key)
-        kwargs.setdefault("clock", clock)
-        kwargs.setdefault("sleep", sleeper.sleep)
-        kwargs.setdefault("async_sleep", sleeper.asleep)
-        kwargs.setdefault("jitter", _upper)
-        client = Shipyo(**kwargs)
+        hooks = {name: kwargs.pop(name) for name in _HOOKS if name in kwargs}
+        with _hooks.replaced(**hooks):
+            client = Shipyo(**kwargs)
         made.append(client)
         return client
 

@@ -38,7 +38,7 @@ def test_a_missing_or_blank_key_is_refused(
     with pytest.raises(ConfigurationError) as caught:
         cls(api_key=key)
     assert isinstance(caught.value, ValueError)
-    assert cls.ENV_VAR in str(caught.value)
+    assert cls.INFO.api_key_env in str(caught.value)
 
 
 @pytest.mark.parametrize("key", ["abc def-secret-part", "abc-secret-part\n", "ab\x00c-secret-part"])
@@ -64,7 +64,7 @@ def test_the_key_falls_back_to_the_environment(
     monkeypatch.setenv("NOVAPOST_API_KEY", "npk_from_env")
     issuer = TokenIssuer(clock, "npk_from_env")
     np_api.get("/clients/authorization").mock(side_effect=issuer)
-    with NovaPost(clock=clock) as np:
+    with NovaPost() as np:
         np.jwt()
     assert issuer.count == 1
 
@@ -75,7 +75,7 @@ def test_an_explicit_key_wins_over_the_environment(
     monkeypatch.setenv("SHIPYO_API_KEY", "ak_env")
     issuer = TokenIssuer(clock, "ak_explicit", shipyo=True)
     sh_api.get("/api/Token/generate-from-apikey").mock(side_effect=issuer)
-    with Shipyo(api_key="ak_explicit", clock=clock) as sh:
+    with Shipyo(api_key="ak_explicit") as sh:
         sh.jwt()
     assert issuer.count == 1
 
@@ -144,7 +144,7 @@ def test_a_local_base_url_is_used_as_given(clock: FakeClock, np_key: str) -> Non
         issuer = TokenIssuer(clock, np_key)
         router.get("/clients/authorization").mock(side_effect=issuer)
         parcels = router.get("/parcels").respond(200, json={})
-        with NovaPost(api_key=np_key, base_url=local + "/", clock=clock) as np:
+        with NovaPost(api_key=np_key, base_url=local + "/") as np:
             assert np.base_url == local
             np.client.get_httpx_client().get("/parcels")
         assert str(issuer.requests[0].url).startswith(local + "/clients/authorization?")

@@ -107,9 +107,9 @@ def test_readme_examples(
     from carriers import KeyStore
 
     store = KeyStore()  # $CARRIERS_KEY_STORE or <user cache>/carriers/novapost-sandbox-keys.json
-    stored = store.get("498213437654", NovaPost.SANDBOX_URL)
+    stored = store.get("498213437654", NovaPost.INFO.environments["sandbox"])
     assert stored is not None and stored.exp_date > datetime.datetime(
-        2030, 6, 1, tzinfo=datetime.timezone.utc
+        2030, 6, 1, tzinfo=datetime.UTC
     )
-    store.delete("498213437654", NovaPost.SANDBOX_URL)
-    assert store.get("498213437654", NovaPost.SANDBOX_URL) is None
+    store.delete("498213437654", NovaPost.INFO.environments["sandbox"])
+    assert store.get("498213437654", NovaPost.INFO.environments["sandbox"]) is None

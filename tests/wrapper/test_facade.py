@@ -119,7 +119,6 @@ def test_custom_transports_serve_sync_and_async(clock: FakeClock, np_key: str) -
     np = NovaPost(
         api_key=np_key,
         base_url="http://127.0.0.1:8010/v.1.0",
-        clock=clock,
         transport=httpx.MockTransport(app),
         async_transport=httpx.MockTransport(app),
     )

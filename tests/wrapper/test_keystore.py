@@ -16,9 +16,9 @@ import respx
 from carriers import ConfigurationError, KeyStore, NovaPost, RateLimitError
 from carriers import keystore as keystore_module
 
-from .conftest import NP_BASE, FakeClock, Sleeper, TokenIssuer
+from .conftest import NP_BASE, Sleeper, TokenIssuer
 
-UTC = datetime.timezone.utc
+UTC = datetime.UTC
 NOW = datetime.datetime(2027, 3, 1, 12, 0, tzinfo=UTC)
 PHONE = "498213437654"
 
@@ -183,8 +183,9 @@ def created_key(api_key: str, days: int = 365) -> dict[str, Any]:
 
 
 @pytest.fixture
-def sandbox_options(clock: FakeClock, sleeper: Sleeper) -> dict[str, Any]:
-    return {"clock": clock, "sleep": sleeper.sleep, "async_sleep": sleeper.asleep}
+def sandbox_options() -> dict[str, Any]:
+    """Options of the sandbox calls (the fake clock and sleeps come from ``fake_hooks``)."""
+    return {"max_retries": 2}
 
 
 def test_sandbox_creates_a_key_once_then_reuses_it(
@@ -271,7 +272,7 @@ def test_sandbox_daily_limit_is_raised_once_and_nothing_is_stored(
         429, json={"success": False, "errors": ["Daily limit reached"]}
     )
     with pytest.raises(RateLimitError, match="Daily limit reached"):
-        NovaPost.sandbox(PHONE, key_store=store_path, max_retries=5, **sandbox_options)
+        NovaPost.sandbox(PHONE, key_store=store_path, max_retries=5)
     assert create.call_count == 1
     assert sleeper.delays == []
     assert not store_path.exists()

@@ -427,9 +427,7 @@ def test_real_http_debug_logs_of_httpx_and_httpcore_leak_nothing(
     clock: FakeClock,
     debug_logs: pytest.LogCaptureFixture,
 ) -> None:
-    with NovaPost(
-        api_key=np_key, base_url=real_server, clock=clock, max_retries=1, sleep=lambda s: None
-    ) as np:
+    with NovaPost(api_key=np_key, base_url=real_server, max_retries=1) as np:
         assert np.client.get_httpx_client().get("/protected").json() == {"ok": True}
         with pytest.raises(errors.InternalServerError) as caught:
             np.client.get_httpx_client().get("/other")

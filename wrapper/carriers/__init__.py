@@ -6,35 +6,48 @@ np = NovaPost(api_key="...")          # or NOVAPOST_API_KEY; environment="produc
 np.jwt()                              # a valid JWT, minted or cached
 np.client                             # novapost_client.AuthenticatedClient, auth installed
 sh = Shipyo(api_key="ak_...")         # or SHIPYO_API_KEY; environment="staging"
+
+Names are imported on first use, so ``import carriers`` (and ``carriers --version``,
+``carriers.registry``) does not load httpx or the generated clients.
 """
 
-from . import errors
-from .auth import JWTAuth, NovaPostAuth, ShipyoAuth
-from .errors import (
-    APIConnectionError,
-    APIError,
-    APIStatusError,
-    APITimeoutError,
-    AuthenticationError,
-    BadRequestError,
-    CarrierError,
-    ConfigurationError,
-    ConflictError,
-    InternalServerError,
-    NotFoundError,
-    PermissionDeniedError,
-    RateLimitError,
-    ResponseValidationError,
-    ServiceUnavailableError,
-    UnprocessableEntityError,
-)
-from .keystore import KeyStore, StoredKey
-from .novapost import NovaPost
-from .redaction import RedactingFilter, install_redaction
-from .retries import RetryPolicy
-from .shipyo import Shipyo
+from __future__ import annotations
 
-__all__ = [
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from ._version import __version__
+
+if TYPE_CHECKING:
+    from . import errors, registry
+    from .auth import JWTAuth, NovaPostAuth, ShipyoAuth
+    from .errors import (
+        APIConnectionError,
+        APIError,
+        APIStatusError,
+        APITimeoutError,
+        AuthenticationError,
+        BadRequestError,
+        CarrierError,
+        ConfigurationError,
+        ConflictError,
+        InternalServerError,
+        NotFoundError,
+        PermissionDeniedError,
+        RateLimitError,
+        ResponseValidationError,
+        ServiceUnavailableError,
+        UnprocessableEntityError,
+    )
+    from .keystore import KeyStore, StoredKey
+    from .novapost import NovaPost
+    from .options import Options
+    from .redaction import RedactingFilter, install_redaction
+    from .registry import CarrierInfo
+    from .retries import RetryPolicy
+    from .shipyo import Shipyo
+
+_ERRORS = (
     "APIConnectionError",
     "APIError",
     "APIStatusError",
@@ -45,11 +58,48 @@ __all__ = [
     "ConfigurationError",
     "ConflictError",
     "InternalServerError",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "ResponseValidationError",
+    "ServiceUnavailableError",
+    "UnprocessableEntityError",
+)
+_WHERE: dict[str, str] = {
+    **dict.fromkeys(_ERRORS, "errors"),
+    "JWTAuth": "auth",
+    "NovaPostAuth": "auth",
+    "ShipyoAuth": "auth",
+    "KeyStore": "keystore",
+    "StoredKey": "keystore",
+    "NovaPost": "novapost",
+    "Options": "options",
+    "RedactingFilter": "redaction",
+    "install_redaction": "redaction",
+    "CarrierInfo": "registry",
+    "RetryPolicy": "retries",
+    "Shipyo": "shipyo",
+}
+_SUBMODULES = ("errors", "registry")
+
+__all__ = [
+    "APIConnectionError",
+    "APIError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AuthenticationError",
+    "BadRequestError",
+    "CarrierError",
+    "CarrierInfo",
+    "ConfigurationError",
+    "ConflictError",
+    "InternalServerError",
     "JWTAuth",
     "KeyStore",
     "NotFoundError",
     "NovaPost",
     "NovaPostAuth",
+    "Options",
     "PermissionDeniedError",
     "RateLimitError",
     "RedactingFilter",
@@ -60,6 +110,23 @@ __all__ = [
     "ShipyoAuth",
     "StoredKey",
     "UnprocessableEntityError",
+    "__version__",
     "errors",
     "install_redaction",
+    "registry",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _SUBMODULES:
+        return importlib.import_module(f".{name}", __name__)
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'carriers' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__

@@ -1,166 +1,166 @@
-"""What the two facades share: settings, the generated client, calls, closing."""
+"""What every facade shares: options, the generated client, typed calls, copies, closing."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
-from types import ModuleType, TracebackType
-from typing import Any, ClassVar, Generic, TypeVar, overload
+from collections.abc import Awaitable, Callable
+from types import TracebackType
+from typing import Any, ClassVar, Generic, ParamSpec, Protocol, Self, TypeVar, Unpack, overload
 
 import httpx
-from novapost_client.types import Response as NovaPostResponse
-from shipyo_client.types import Response as ShipyoResponse
 
-from . import _config
-from ._calls import acall_endpoint, call_endpoint
-from ._generated import NovaPostClient, ShipyoClient
+from . import _config, _hooks
+from ._calls import Parsed, acall_endpoint, call_endpoint
+from ._generated import carrier_client_class
 from .auth import JWTAuth
+from .options import OptionArgs, Options
 from .redaction import install_redaction, register_secret
+from .registry import CarrierInfo
 from .retries import Retrier, RetryPolicy
 
-__all__ = ["Carrier", "Settings"]
+__all__ = ["Carrier", "Endpoint"]
 
+P = ParamSpec("P")
 T = TypeVar("T")
-ClientT = TypeVar("ClientT", NovaPostClient, ShipyoClient)
-SelfT = TypeVar("SelfT", bound="Carrier[Any]")
+T_co = TypeVar("T_co", covariant=True)
+ClientT = TypeVar("ClientT")
 
 
-class Settings:
-    """Validated transport settings shared by a facade and its bootstrap clients."""
+class Endpoint(Protocol[P, T_co]):
+    """A generated endpoint module, as ``call()`` types it.
 
-    def __init__(
-        self,
-        *,
-        base_url: str,
-        timeout: float | httpx.Timeout,
-        max_retries: int,
-        retry_policy: RetryPolicy,
-        clock: Callable[[], float] | None,
-        sleep: Callable[[float], None] | None,
-        async_sleep: Callable[[float], Awaitable[None]] | None,
-        jitter: Callable[[float, float], float] | None,
-        transport: httpx.BaseTransport | None,
-        async_transport: httpx.AsyncBaseTransport | None,
-    ) -> None:
-        self.base_url = base_url
-        self.timeout = _config.check_timeout(timeout)
-        self.retrier = Retrier(
-            _config.check_max_retries(max_retries),
-            retry_policy,
-            sleep=sleep,
-            async_sleep=async_sleep,
-            uniform=jitter,
-            clock=clock,
-        )
-        self.clock = clock
-        self.transport = transport
-        self.async_transport = async_transport
+    The generated modules declare, for type checkers only, ``facade_call``: the
+    endpoint's arguments without ``client``, returning its 2xx model. A misspelled
+    or missing argument is then a type error, and the result is the 2xx model.
+    """
 
-    def httpx_args(self, auth: httpx.Auth | None) -> dict[str, Any]:
-        """What the generated client passes on to ``CarrierClient``/``AsyncCarrierClient``."""
-        args: dict[str, Any] = {"retrier": self.retrier}
-        if auth is not None:
-            args["auth"] = auth
-        if self.transport is not None:
-            args["transport"] = self.transport
-        if self.async_transport is not None:
-            args["async_transport"] = self.async_transport
-        return args
+    @property
+    def facade_call(self) -> Callable[P, T_co]: ...
 
-    def build(self, client_class: type[ClientT], auth: httpx.Auth | None) -> ClientT:
-        """A generated client whose HTTP clients carry ``auth``, retries and typed errors.
 
-        ``raise_on_unexpected_status`` makes an undocumented 2xx status an error
-        instead of a silent ``None``; non-2xx statuses never reach the generated code.
-        """
-        return client_class(
-            base_url=self.base_url,
-            token="",  # unused: the auth flow sets the header per request
-            prefix="",
-            timeout=self.timeout,
-            raise_on_unexpected_status=True,
-            httpx_args=self.httpx_args(auth),
-        )
+class _Shared(httpx.BaseTransport):
+    """A transport lent to a ``with_options()`` copy: the owner closes it, not the copy."""
+
+    def __init__(self, transport: httpx.BaseTransport) -> None:
+        self._transport = transport
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        return self._transport.handle_request(request)
+
+
+class _AsyncShared(httpx.AsyncBaseTransport):
+    def __init__(self, transport: httpx.AsyncBaseTransport) -> None:
+        self._transport = transport
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        return await self._transport.handle_async_request(request)
+
+
+def build_client(
+    package: str,
+    *,
+    base_url: str,
+    hooks: _hooks.Hooks,
+    options: Options,
+    retry_policy: RetryPolicy,
+    auth: httpx.Auth | None,
+    transport: httpx.BaseTransport | None = None,
+    async_transport: httpx.AsyncBaseTransport | None = None,
+) -> Any:
+    """A generated client whose HTTP clients carry ``auth``, retries and typed errors.
+
+    ``raise_on_unexpected_status`` makes an undocumented 2xx status an error
+    instead of a silent ``None``; non-2xx statuses never reach the generated code.
+    """
+    retrier = Retrier(
+        options.max_retries,
+        options.retry_policy or retry_policy,
+        sleep=hooks.sleep,
+        async_sleep=hooks.async_sleep,
+        uniform=hooks.jitter,
+        clock=hooks.clock,
+    )
+    args: dict[str, Any] = {"retrier": retrier}
+    if auth is not None:
+        args["auth"] = auth
+    transport = transport or options.transport
+    async_transport = async_transport or options.async_transport
+    if transport is not None:
+        args["transport"] = transport
+    if async_transport is not None:
+        args["async_transport"] = async_transport
+    return carrier_client_class(package)(
+        base_url=base_url,
+        token="",  # unused: the auth flow sets the header per request
+        prefix="",
+        timeout=options.httpx_timeout,
+        raise_on_unexpected_status=True,
+        httpx_args=args,
+    )
 
 
 class Carrier(Generic[ClientT]):
-    """Base of the facades: an API key in, a JWT-authenticated generated client out."""
+    """Base of the facades: an API key in, a JWT-authenticated generated client out.
 
-    SERVICE: ClassVar[str]
-    ENV_VAR: ClassVar[str]
-    URLS: ClassVar[Mapping[str, str]]
-    PACKAGE: ClassVar[str]
+    A subclass names its ``INFO`` (the registry entry) and builds its auth flow in
+    ``_make_auth``; everything else comes from here.
+    """
+
+    INFO: ClassVar[CarrierInfo]
     RETRY_POLICY: ClassVar[RetryPolicy] = RetryPolicy()
 
-    _client: ClientT
     _auth: JWTAuth
+    _client: ClientT
 
-    def _setup(
+    def __init__(
         self,
+        api_key: str | None = None,
         *,
-        api_key: str | None,
-        environment: str,
-        base_url: str | None,
-        timeout: float | httpx.Timeout,
-        max_retries: int,
-        retry_policy: RetryPolicy | None,
-        clock: Callable[[], float] | None,
-        sleep: Callable[[float], None] | None,
-        async_sleep: Callable[[float], Awaitable[None]] | None,
-        jitter: Callable[[float, float], float] | None,
-        transport: httpx.BaseTransport | None,
-        async_transport: httpx.AsyncBaseTransport | None,
+        environment: str | None = None,
+        base_url: str | None = None,
+        **options: Unpack[OptionArgs],
     ) -> None:
         install_redaction()
-        self._environment, self._settings = self.settings(
-            environment=environment,
-            base_url=base_url,
-            timeout=timeout,
-            max_retries=max_retries,
-            retry_policy=retry_policy,
-            clock=clock,
-            sleep=sleep,
-            async_sleep=async_sleep,
-            jitter=jitter,
-            transport=transport,
-            async_transport=async_transport,
-        )
-        self._api_key = _config.check_api_key(api_key, self.ENV_VAR, self.SERVICE)
+        info = self.INFO
+        self._environment, self._base_url = self.resolve_url(environment, base_url)
+        self._options = Options.of(options)
+        self._api_key = _config.check_api_key(api_key, info.api_key_env, info.title)
         register_secret(self._api_key)
+        self._hooks = _hooks.current()
+        self._auth = self._make_auth()
+        self._transports: tuple[httpx.BaseTransport | None, httpx.AsyncBaseTransport | None] = (
+            None,
+            None,
+        )
+        self._client = self._build()
+
+    def _make_auth(self) -> JWTAuth:
+        raise NotImplementedError
 
     @classmethod
-    def settings(
-        cls,
-        *,
-        environment: str,
-        base_url: str | None,
-        timeout: float | httpx.Timeout = 30.0,
-        max_retries: int = 2,
-        retry_policy: RetryPolicy | None = None,
-        clock: Callable[[], float] | None = None,
-        sleep: Callable[[float], None] | None = None,
-        async_sleep: Callable[[float], Awaitable[None]] | None = None,
-        jitter: Callable[[float, float], float] | None = None,
-        transport: httpx.BaseTransport | None = None,
-        async_transport: httpx.AsyncBaseTransport | None = None,
-    ) -> tuple[str, Settings]:
-        """Validate everything but the key; used before any network call."""
-        environment = _config.check_environment(environment, cls.URLS, cls.SERVICE)
-        example = next(iter(cls.URLS.values()))
+    def resolve_url(cls, environment: str | None, base_url: str | None) -> tuple[str, str]:
+        """The environment's name and the base URL to use; checked before any network call."""
+        info = cls.INFO
+        name = info.default_environment if environment is None else environment
+        name = _config.check_environment(name, info.environments, info.title)
+        example = info.environments[info.default_environment]
         url = _config.check_base_url(
-            base_url if base_url is not None else cls.URLS[environment], example
+            base_url if base_url is not None else info.environments[name], example
         )
-        return environment, Settings(
-            base_url=url,
-            timeout=timeout,
-            max_retries=max_retries,
-            retry_policy=retry_policy or cls.RETRY_POLICY,
-            clock=clock,
-            sleep=sleep,
-            async_sleep=async_sleep,
-            jitter=jitter,
-            transport=transport,
-            async_transport=async_transport,
+        return name, url
+
+    def _build(self) -> ClientT:
+        sync, async_ = self._transports
+        client: ClientT = build_client(
+            self.INFO.package,
+            base_url=self._base_url,
+            hooks=self._hooks,
+            options=self._options,
+            retry_policy=self.RETRY_POLICY,
+            auth=self._auth,
+            transport=_Shared(sync) if sync is not None else None,
+            async_transport=_AsyncShared(async_) if async_ is not None else None,
         )
+        return client
 
     # --- public surface ------------------------------------------------------------------
 
@@ -172,7 +172,12 @@ class Carrier(Generic[ClientT]):
     @property
     def base_url(self) -> str:
         """The API root every generated path is relative to."""
-        return self._settings.base_url
+        return self._base_url
+
+    @property
+    def options(self) -> Options:
+        """Timeout, retries and transports, as given (see ``with_options``)."""
+        return self._options
 
     @property
     def client(self) -> ClientT:
@@ -184,6 +189,43 @@ class Carrier(Generic[ClientT]):
         """The ``httpx.Auth`` flow, for use with another httpx client."""
         return self._auth
 
+    def with_options(self, **changes: Unpack[OptionArgs]) -> Self:
+        """A copy with other options that shares this facade's JWT and connections.
+
+        ``np.with_options(timeout=120).call(...)``: nothing is minted again and, unless
+        a transport is given, no connection pool is opened; closing the copy leaves
+        this facade and its connections open.
+        """
+        options = self._options.replace(changes)
+        copy = object.__new__(type(self))
+        copy.__dict__.update(self.__dict__)
+        copy._options = options
+        copy._transports = (
+            None if "transport" in changes else self._pool(),
+            None if "async_transport" in changes else self._apool(),
+        )
+        copy._client = copy._build()
+        return copy
+
+    def _pool(self) -> httpx.BaseTransport:
+        """This facade's sync transport (the pool its HTTP client uses)."""
+        http = self._client_http()
+        return http._transport
+
+    def _apool(self) -> httpx.AsyncBaseTransport:
+        http = self._client_ahttp()
+        return http._transport
+
+    def _client_http(self) -> httpx.Client:
+        client: Any = self._client
+        http: httpx.Client = client.get_httpx_client()
+        return http
+
+    def _client_ahttp(self) -> httpx.AsyncClient:
+        client: Any = self._client
+        http: httpx.AsyncClient = client.get_async_httpx_client()
+        return http
+
     def jwt(self) -> str:
         """A valid JWT: the cached one, or a freshly minted one."""
         return self._auth.get_token()
@@ -193,56 +235,42 @@ class Carrier(Generic[ClientT]):
         return await self._auth.aget_token()
 
     @overload
-    def call(self, endpoint: Callable[..., NovaPostResponse[T]], /, **kwargs: Any) -> T: ...
+    def call(self, endpoint: Endpoint[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T: ...
     @overload
-    def call(self, endpoint: Callable[..., ShipyoResponse[T]], /, **kwargs: Any) -> T: ...
-    @overload
-    def call(
-        self, endpoint: Callable[..., Awaitable[NovaPostResponse[T]]], /, **kwargs: Any
-    ) -> T: ...
-    @overload
-    def call(
-        self, endpoint: Callable[..., Awaitable[ShipyoResponse[T]]], /, **kwargs: Any
-    ) -> T: ...
-    @overload
-    def call(self, endpoint: ModuleType, /, **kwargs: Any) -> Any: ...
-    def call(self, endpoint: object, /, **kwargs: Any) -> Any:
+    def call(self, endpoint: Callable[..., Parsed[T]], /, **kwargs: Any) -> T: ...
+    def call(self, endpoint: object, /, *args: Any, **kwargs: Any) -> Any:
         """Call a generated endpoint; return its 2xx model or raise a ``carriers.errors`` error.
 
-        ``endpoint`` is a generated api module or one of its functions; its
-        ``sync_detailed`` is called with ``client=self.client`` and ``kwargs``.
-        The result is typed as the endpoint's union of models (the generated
-        signature lists the error models too); at run time it is the 2xx model.
+        ``endpoint`` is a generated api module (typed: its arguments are checked and
+        the result is its 2xx model) or one of its ``sync_detailed``/``sync``
+        functions; ``sync_detailed`` is called with ``client=self.client`` and
+        ``kwargs``.
         """
-        return call_endpoint(self._client, endpoint, self.PACKAGE, kwargs)
+        if args:
+            raise TypeError("endpoint arguments are keyword-only")
+        return call_endpoint(self._client, endpoint, self.INFO.package, kwargs)
 
     @overload
-    async def acall(self, endpoint: Callable[..., NovaPostResponse[T]], /, **kwargs: Any) -> T: ...
+    async def acall(self, endpoint: Endpoint[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T: ...
     @overload
-    async def acall(self, endpoint: Callable[..., ShipyoResponse[T]], /, **kwargs: Any) -> T: ...
-    @overload
-    async def acall(
-        self, endpoint: Callable[..., Awaitable[NovaPostResponse[T]]], /, **kwargs: Any
-    ) -> T: ...
-    @overload
-    async def acall(
-        self, endpoint: Callable[..., Awaitable[ShipyoResponse[T]]], /, **kwargs: Any
-    ) -> T: ...
-    @overload
-    async def acall(self, endpoint: ModuleType, /, **kwargs: Any) -> Any: ...
-    async def acall(self, endpoint: object, /, **kwargs: Any) -> Any:
+    async def acall(self, endpoint: Callable[..., Awaitable[Parsed[T]]], /, **kwargs: Any) -> T: ...
+    async def acall(self, endpoint: object, /, *args: Any, **kwargs: Any) -> Any:
         """``call`` for asyncio: runs the endpoint's ``asyncio_detailed``."""
-        return await acall_endpoint(self._client, endpoint, self.PACKAGE, kwargs)
+        if args:
+            raise TypeError("endpoint arguments are keyword-only")
+        return await acall_endpoint(self._client, endpoint, self.INFO.package, kwargs)
 
     def close(self) -> None:
         """Close the sync HTTP client (use ``aclose`` when the async one was used)."""
-        self._client.close()
+        client: Any = self._client
+        client.close()
 
     async def aclose(self) -> None:
         """Close both HTTP clients."""
-        await self._client.aclose()
+        client: Any = self._client
+        await client.aclose()
 
-    def __enter__(self: SelfT) -> SelfT:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(
@@ -253,7 +281,7 @@ class Carrier(Generic[ClientT]):
     ) -> None:
         self.close()
 
-    async def __aenter__(self: SelfT) -> SelfT:
+    async def __aenter__(self) -> Self:
         return self
 
     async def __aexit__(

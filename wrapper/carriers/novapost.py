@@ -3,22 +3,21 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Awaitable, Callable, Mapping
-from types import MappingProxyType
-from typing import Any, ClassVar
+from typing import Any, Unpack
 
-import httpx
+import novapost_client
 from novapost_client.api.authorization import get_clients_authorization, post_test_api_keys
 from novapost_client.models import JwtResponse, PostTestApiKeysBody, TestApiKeyResponse
 
-from . import _config
-from ._base import Carrier, Settings
+from . import _config, _hooks
+from ._base import Carrier, build_client
 from ._calls import acall_endpoint, call_endpoint
-from ._generated import NovaPostClient
 from .auth import NovaPostAuth
 from .errors import ResponseValidationError
-from .keystore import KeyStore
+from .keystore import KeyStore, StoredKey
+from .options import OptionArgs, Options
 from .redaction import install_redaction, logger
+from .registry import NOVAPOST
 from .retries import RetryPolicy
 
 __all__ = ["NovaPost"]
@@ -36,24 +35,15 @@ def _checked_key(result: object) -> TestApiKeyResponse:
     return result
 
 
-class NovaPost(Carrier[NovaPostClient]):
+class NovaPost(Carrier[novapost_client.AuthenticatedClient]):
     """Nova Post with the JWT handled: API key in, ``Authorization: <jwt>`` on every call.
 
-    ``api_key`` falls back to ``NOVAPOST_API_KEY``. ``base_url`` (including the
-    ``/v.1.0`` prefix) overrides the environment's server, e.g. for a mock server.
-    ``clock``, ``sleep``, ``async_sleep`` and ``jitter`` replace ``time.time``, the
-    sleeps between retries and the backoff's random draw (for tests); ``transport``
-    and ``async_transport`` replace the HTTP transports (e.g. an in-process app).
+    ``api_key`` falls back to ``NOVAPOST_API_KEY``. ``environment`` is "sandbox" or
+    "production"; ``base_url`` (with the ``/v.1.0`` prefix) overrides its server,
+    e.g. for a mock server. The other keyword arguments are ``carriers.Options``.
     """
 
-    SERVICE = "Nova Post"
-    ENV_VAR = "NOVAPOST_API_KEY"
-    SANDBOX_URL = "https://api-stage.novapost.pl/v.1.0"
-    PRODUCTION_URL = "https://api.novapost.com/v.1.0"
-    URLS: ClassVar[Mapping[str, str]] = MappingProxyType(
-        {"sandbox": SANDBOX_URL, "production": PRODUCTION_URL}
-    )
-    PACKAGE = "novapost_client"
+    INFO = NOVAPOST
     RETRY_POLICY = RetryPolicy(
         # creating or renewing a test key the same day returns the same key ...
         idempotent_routes=frozenset({_TEST_API_KEYS}),
@@ -64,41 +54,21 @@ class NovaPost(Carrier[NovaPostClient]):
     def __init__(
         self,
         api_key: str | None = None,
+        *,
         environment: str = "sandbox",
         base_url: str | None = None,
-        timeout: float | httpx.Timeout = 30.0,
-        max_retries: int = 2,
-        *,
-        retry_policy: RetryPolicy | None = None,
-        clock: Callable[[], float] | None = None,
-        sleep: Callable[[float], None] | None = None,
-        async_sleep: Callable[[float], Awaitable[None]] | None = None,
-        jitter: Callable[[float, float], float] | None = None,
-        transport: httpx.BaseTransport | None = None,
-        async_transport: httpx.AsyncBaseTransport | None = None,
+        **options: Unpack[OptionArgs],
     ) -> None:
-        self._setup(
-            api_key=api_key,
-            environment=environment,
-            base_url=base_url,
-            timeout=timeout,
-            max_retries=max_retries,
-            retry_policy=retry_policy,
-            clock=clock,
-            sleep=sleep,
-            async_sleep=async_sleep,
-            jitter=jitter,
-            transport=transport,
-            async_transport=async_transport,
-        )
-        self._auth = NovaPostAuth(mint=self._mint, amint=self._amint, clock=clock)
-        self._client = self._settings.build(NovaPostClient, self._auth)
+        super().__init__(api_key, environment=environment, base_url=base_url, **options)
+
+    def _make_auth(self) -> NovaPostAuth:
+        return NovaPostAuth(mint=self._mint, amint=self._amint, clock=self._hooks.clock)
 
     # --- minting: GET /clients/authorization?apiKey=..., without a JWT ---------------------
 
     @staticmethod
-    def _jwt_of(result: object) -> str:
-        if not isinstance(result, JwtResponse) or not result.jwt:
+    def _jwt_of(result: JwtResponse) -> str:
+        if not result.jwt:
             raise ResponseValidationError("GET /clients/authorization returned no JWT")
         return result.jwt
 
@@ -111,94 +81,90 @@ class NovaPost(Carrier[NovaPostClient]):
     # --- sandbox keys ------------------------------------------------------------------
 
     @classmethod
-    def _sandbox_settings(
-        cls, phone: str, base_url: str | None, options: dict[str, Any]
-    ) -> tuple[str, Settings]:
-        phone = _config.check_phone(phone)
-        allowed = {
-            "timeout",
-            "max_retries",
-            "retry_policy",
-            "clock",
-            "sleep",
-            "async_sleep",
-            "jitter",
-            "transport",
-            "async_transport",
-        }
-        unknown = set(options) - allowed
-        if unknown:
-            raise TypeError(f"unexpected keyword arguments: {', '.join(sorted(unknown))}")
-        _, settings = cls.settings(environment="sandbox", base_url=base_url, **options)
-        return phone, settings
+    def _bootstrap(cls, base_url: str, options: Options) -> Any:
+        """A client without auth, for the one public call that creates a key."""
+        return build_client(
+            cls.INFO.package,
+            base_url=base_url,
+            hooks=_hooks.current(),
+            options=options,
+            retry_policy=cls.RETRY_POLICY,
+            auth=None,
+        )
+
+    @classmethod
+    def _stored(cls, store: KeyStore, phone: str, base_url: str, created: object) -> StoredKey:
+        result = _checked_key(created)
+        stored = store.put(phone, base_url, result.api_key, result.exp_date)
+        logger.info("created a sandbox API key, valid until %s", stored.exp_date.isoformat())
+        return stored
 
     @classmethod
     def sandbox(
         cls,
         phone: str = "498213437654",
+        *,
         key_store: KeyStore | str | os.PathLike[str] | None = None,
         base_url: str | None = None,
-        **options: Any,
+        **options: Unpack[OptionArgs],
     ) -> NovaPost:
         """A sandbox client for ``phone``, reusing its stored test key or creating one.
 
-        The phone (``49XXXXXXXXX``) is checked before anything else.
+        The phone (``49XXXXXXXXX``) and the options are checked before anything else.
         ``POST /test-api-keys`` is only called when the key store (default
         ``KeyStore()``; a path or a ``KeyStore``) has no unexpired key for this
-        phone and server, because the route allows one call per day. ``options``
-        are the keyword arguments of ``NovaPost()``.
+        phone and server, because the route allows one call per day.
         """
         install_redaction()
-        phone, settings = cls._sandbox_settings(phone, base_url, options)
+        phone = _config.check_phone(phone)
+        checked = Options.of(options)
+        _, url = cls.resolve_url("sandbox", base_url)
         store = _key_store(key_store)
-        stored = store.get(phone, settings.base_url)
+        stored = store.get(phone, url)
         if stored is None:
-            bootstrap = settings.build(NovaPostClient, auth=None)
+            bootstrap = cls._bootstrap(url, checked)
             try:
-                result = _checked_key(
-                    call_endpoint(
-                        bootstrap,
-                        post_test_api_keys,
-                        cls.PACKAGE,
-                        {"body": PostTestApiKeysBody(phone=phone)},
-                    )
+                created = call_endpoint(
+                    bootstrap,
+                    post_test_api_keys,
+                    cls.INFO.package,
+                    {"body": PostTestApiKeysBody(phone=phone)},
                 )
             finally:
                 bootstrap.close()
-            stored = store.put(phone, settings.base_url, result.api_key, result.exp_date)
-            logger.info("created a sandbox API key, valid until %s", stored.exp_date.isoformat())
+            stored = cls._stored(store, phone, url, created)
         else:
             logger.debug("reusing the stored sandbox API key from %s", store.path)
-        return cls(stored.api_key, "sandbox", base_url, **options)
+        return cls(stored.api_key, environment="sandbox", base_url=base_url, **options)
 
     @classmethod
     async def asandbox(
         cls,
         phone: str = "498213437654",
+        *,
         key_store: KeyStore | str | os.PathLike[str] | None = None,
         base_url: str | None = None,
-        **options: Any,
+        **options: Unpack[OptionArgs],
     ) -> NovaPost:
         """``sandbox()`` for asyncio code (the key store is a small local file)."""
         install_redaction()
-        phone, settings = cls._sandbox_settings(phone, base_url, options)
+        phone = _config.check_phone(phone)
+        checked = Options.of(options)
+        _, url = cls.resolve_url("sandbox", base_url)
         store = _key_store(key_store)
-        stored = store.get(phone, settings.base_url)
+        stored = store.get(phone, url)
         if stored is None:
-            bootstrap = settings.build(NovaPostClient, auth=None)
+            bootstrap = cls._bootstrap(url, checked)
             try:
-                result = _checked_key(
-                    await acall_endpoint(
-                        bootstrap,
-                        post_test_api_keys,
-                        cls.PACKAGE,
-                        {"body": PostTestApiKeysBody(phone=phone)},
-                    )
+                created = await acall_endpoint(
+                    bootstrap,
+                    post_test_api_keys,
+                    cls.INFO.package,
+                    {"body": PostTestApiKeysBody(phone=phone)},
                 )
             finally:
                 await bootstrap.aclose()
-            stored = store.put(phone, settings.base_url, result.api_key, result.exp_date)
-            logger.info("created a sandbox API key, valid until %s", stored.exp_date.isoformat())
+            stored = cls._stored(store, phone, url, created)
         else:
             logger.debug("reusing the stored sandbox API key from %s", store.path)
-        return cls(stored.api_key, "sandbox", base_url, **options)
+        return cls(stored.api_key, environment="sandbox", base_url=base_url, **options)

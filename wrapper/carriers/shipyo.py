@@ -2,80 +2,52 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
-from types import MappingProxyType
-from typing import ClassVar
+from typing import Unpack
 
-import httpx
+import shipyo_client
 from shipyo_client.api.token import generate_token_from_api_key
 from shipyo_client.models import TokenEnvelope
 
 from . import _config
 from ._base import Carrier
-from ._generated import ShipyoClient
 from .auth import ShipyoAuth
 from .errors import ResponseValidationError
-from .retries import RetryPolicy
+from .options import OptionArgs
+from .registry import SHIPYO
 
 __all__ = ["Shipyo"]
 
 
-class Shipyo(Carrier[ShipyoClient]):
+class Shipyo(Carrier[shipyo_client.AuthenticatedClient]):
     """Shipyo with the JWT handled: ``x-api-key`` plus ``Authorization: Bearer <jwt>``.
 
-    ``api_key`` falls back to ``SHIPYO_API_KEY``; ``tenant_id``, when given, is sent
-    as ``X-Tenant-Id`` on every call. The other arguments are those of ``NovaPost``.
+    ``api_key`` falls back to ``SHIPYO_API_KEY``; ``environment`` is "production" or
+    "staging"; ``tenant_id``, when given, is sent as ``X-Tenant-Id`` on every call.
+    The other keyword arguments are ``carriers.Options``.
     """
 
-    SERVICE = "Shipyo"
-    ENV_VAR = "SHIPYO_API_KEY"
-    PRODUCTION_URL = "https://shipyo.it"
-    STAGING_URL = "https://staging.shipyo.it"
-    URLS: ClassVar[Mapping[str, str]] = MappingProxyType(
-        {"production": PRODUCTION_URL, "staging": STAGING_URL}
-    )
-    PACKAGE = "shipyo_client"
+    INFO = SHIPYO
 
     def __init__(
         self,
         api_key: str | None = None,
+        *,
         environment: str = "production",
         base_url: str | None = None,
         tenant_id: str | None = None,
-        timeout: float | httpx.Timeout = 30.0,
-        max_retries: int = 2,
-        *,
-        retry_policy: RetryPolicy | None = None,
-        clock: Callable[[], float] | None = None,
-        sleep: Callable[[float], None] | None = None,
-        async_sleep: Callable[[float], Awaitable[None]] | None = None,
-        jitter: Callable[[float, float], float] | None = None,
-        transport: httpx.BaseTransport | None = None,
-        async_transport: httpx.AsyncBaseTransport | None = None,
+        **options: Unpack[OptionArgs],
     ) -> None:
-        self._setup(
-            api_key=api_key,
-            environment=environment,
-            base_url=base_url,
-            timeout=timeout,
-            max_retries=max_retries,
-            retry_policy=retry_policy,
-            clock=clock,
-            sleep=sleep,
-            async_sleep=async_sleep,
-            jitter=jitter,
-            transport=transport,
-            async_transport=async_transport,
-        )
         self._tenant_id = _config.check_tenant_id(tenant_id)
-        self._auth = ShipyoAuth(
+        super().__init__(api_key, environment=environment, base_url=base_url, **options)
+
+    def _make_auth(self) -> ShipyoAuth:
+        return ShipyoAuth(
             api_key=self._api_key,
             tenant_id=self._tenant_id,
             mint=self._mint,
             amint=self._amint,
-            clock=clock,
+            clock=self._hooks.clock,
         )
-        self._client = self._settings.build(ShipyoClient, self._auth)
 
     @property
     def tenant_id(self) -> str | None:
@@ -85,8 +57,8 @@ class Shipyo(Carrier[ShipyoClient]):
     # --- minting: GET /api/Token/generate-from-apikey with x-api-key only -------------
 
     @staticmethod
-    def _jwt_of(result: object) -> str:
-        if not isinstance(result, TokenEnvelope) or not result.data:
+    def _jwt_of(result: TokenEnvelope) -> str:
+        if not result.data:
             raise ResponseValidationError("GET /api/Token/generate-from-apikey returned no JWT")
         return result.data
 

@@ -1,0 +1,84 @@
+"""The facades' settings: one frozen object, given as keyword arguments.
+
+``NovaPost(timeout=5)``, ``Shipyo(max_retries=0)``, ``np.with_options(timeout=60)``
+and ``NovaPost.sandbox(..., transport=...)`` all take the keyword arguments of
+:class:`Options`, checked before any network call.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import TypedDict
+
+import httpx
+
+from . import _config
+from .errors import ConfigurationError
+from .retries import RetryPolicy
+
+__all__ = ["DEFAULT_MAX_RETRIES", "DEFAULT_TIMEOUT", "OptionArgs", "Options"]
+
+DEFAULT_TIMEOUT = 30.0
+"""Seconds per phase of a request (connect, write, read, pool)."""
+DEFAULT_MAX_RETRIES = 2
+
+
+class OptionArgs(TypedDict, total=False):
+    """The keyword arguments of the facades and of ``with_options()``: see ``Options``."""
+
+    timeout: float | httpx.Timeout
+    max_retries: int
+    retry_policy: RetryPolicy | None
+    transport: httpx.BaseTransport | None
+    async_transport: httpx.AsyncBaseTransport | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Options:
+    """How a facade talks to its API.
+
+    ``timeout``: seconds per phase, or an ``httpx.Timeout``. ``max_retries``: retries
+    of a failed call that is safe to replay. ``retry_policy``: backoff and replayable
+    routes (``None``: the carrier's own). ``transport`` / ``async_transport``: other
+    httpx transports, e.g. ``httpx.ASGITransport`` for an in-process server.
+    """
+
+    timeout: float | httpx.Timeout = DEFAULT_TIMEOUT
+    max_retries: int = DEFAULT_MAX_RETRIES
+    retry_policy: RetryPolicy | None = None
+    transport: httpx.BaseTransport | None = None
+    async_transport: httpx.AsyncBaseTransport | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "timeout", _config.check_timeout(self.timeout))
+        _config.check_max_retries(self.max_retries)
+        if self.retry_policy is not None and not isinstance(self.retry_policy, RetryPolicy):
+            raise ConfigurationError(
+                "retry_policy must be a carriers.RetryPolicy, "
+                f"not {type(self.retry_policy).__name__}"
+            )
+        if self.transport is not None and not isinstance(self.transport, httpx.BaseTransport):
+            raise ConfigurationError("transport must be an httpx.BaseTransport")
+        if self.async_transport is not None and not isinstance(
+            self.async_transport, httpx.AsyncBaseTransport
+        ):
+            raise ConfigurationError("async_transport must be an httpx.AsyncBaseTransport")
+
+    @classmethod
+    def of(cls, args: OptionArgs) -> Options:
+        """Options from keyword arguments; an unknown name is a ``TypeError`` naming it."""
+        unknown = set(args) - {f.name for f in dataclasses.fields(cls)}
+        if unknown:
+            raise TypeError(f"unexpected keyword arguments: {', '.join(sorted(unknown))}")
+        return cls(**args)
+
+    def replace(self, args: OptionArgs) -> Options:
+        """A copy with ``args`` changed (checked like new options)."""
+        Options.of(args)  # names checked before anything is copied
+        return dataclasses.replace(self, **args)
+
+    @property
+    def httpx_timeout(self) -> httpx.Timeout:
+        assert isinstance(self.timeout, httpx.Timeout)
+        return self.timeout
