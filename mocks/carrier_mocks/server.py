@@ -14,19 +14,19 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import httpx
+from carriers import registry
+from carriers.extras import require
 
 if TYPE_CHECKING:
     from carrier_mocks.fixtures import Fixtures
 
-__all__ = ["Api", "MockServer", "MockServerError", "PortInUseError", "serve"]
+__all__ = ["MockServer", "MockServerError", "PortInUseError", "serve"]
 
-Api = Literal["novapost", "shipyo"]
 _START_TIMEOUT_SECONDS = 10.0
 _STOP_TIMEOUT_SECONDS = 10.0
-_NOVAPOST_PREFIX = "/v.1.0"  # repeated here so this module imports no Starlette
 
 
 class MockServerError(RuntimeError):
@@ -38,12 +38,17 @@ class PortInUseError(MockServerError):
 
 
 class MockServer:
-    """A running mock: its URLs and its controls (clock, faults, stats, reset, revoke)."""
+    """A running mock: its URLs and its controls (clock, faults, stats, reset, revoke).
 
-    def __init__(self, api: Api, origin: str) -> None:
-        self.api: Api = api
+    ``api`` is the carrier's registry name; ``base_url`` is the API root under the
+    mock's ``origin`` (Nova Post's ends in ``/v.1.0``, like the real servers).
+    """
+
+    def __init__(self, api: str, origin: str) -> None:
+        self.api = api
+        self.info = registry.get(api)
         self.origin = origin
-        self.base_url = origin + (_NOVAPOST_PREFIX if api == "novapost" else "")
+        self.base_url = origin + self.info.mock_path
         self._control = httpx.Client(base_url=f"{origin}/__mock__", timeout=10.0)
 
     def __repr__(self) -> str:
@@ -115,29 +120,26 @@ def _origin(host: str, port: int) -> str:
 
 @contextmanager
 def serve(
-    api: Api,
+    api: str,
     *,
     fixtures: Fixtures | None = None,
     host: str = "127.0.0.1",
     port: int = 0,
     wrap: Callable[[Any], Any] | None = None,
 ) -> Iterator[MockServer]:
-    """Serve one mock on ``host:port`` (0: a free port) for the duration of the block.
+    """Serve the mock of carrier ``api`` on ``host:port`` (0: a free port) for the block.
 
+    ``api`` is a name of the carrier registry (``carriers.registry.names()``).
     ``wrap`` takes the ASGI app and returns the one to serve: a middleware that
     changes one behaviour, e.g. to check that the contract suite notices it.
     """
+    info = registry.get(api)
+    require("mock", "the mock servers")
     import uvicorn
 
     from carrier_mocks._uvicorn import DroppableH11Protocol
 
-    if api == "novapost":
-        from carrier_mocks.novapost import create_app
-    elif api == "shipyo":
-        from carrier_mocks.shipyo import create_app
-    else:
-        raise ValueError(f"unknown API {api!r}: choose 'novapost' or 'shipyo'")
-    app = create_app(fixtures)
+    app = info.mock_factory()(fixtures=fixtures)
     if wrap is not None:
         app = wrap(app)
     sock = _bind(host, port)

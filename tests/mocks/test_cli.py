@@ -89,7 +89,9 @@ def test_taken_port_is_a_one_line_error(tmp_path: Path) -> None:
         port = taken.getsockname()[1]
         result = run(tmp_path, "--novapost-port", "0", "--shipyo-port", str(port))
     assert result.returncode == 1
-    assert result.stderr == f"carrier_mocks: port {port} on 127.0.0.1 is already in use\n"
+    assert result.stderr == (
+        f"python -m carrier_mocks: error: port {port} on 127.0.0.1 is already in use\n"
+    )
     assert result.stdout == ""
 
 
