@@ -46,7 +46,7 @@ test: lint
 # TARGET=mock|url|live, NOVAPOST_URL=, SHIPYO_URL=, MAX_EXAMPLES=, SEED= are read from the environment.
 contract: venv
 	@$(BIN)/python -m tools.generate --check >/dev/null 2>&1 || $(BIN)/python -m tools.generate
-	$(BIN)/python -m contract_tests
+	$(BIN)/python -m carriers_contract
 
 MOCK_HOST     ?= 127.0.0.1
 NOVAPOST_PORT ?= 8010

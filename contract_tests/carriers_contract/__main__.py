@@ -1,3 +1,7 @@
-from contract_tests.run import main
+"""``python -m carriers_contract``: the contract suite (``carriers contract``)."""
 
-raise SystemExit(main())
+import sys
+
+from carriers_contract.run import main
+
+sys.exit(main(prog="python -m carriers_contract"))

@@ -1,29 +1,36 @@
 """Schemathesis hooks loaded into every contract run (``SCHEMATHESIS_HOOKS``).
 
-The known-good inputs (``CONTRACT_NOVAPOST_PHONE``, ``CONTRACT_NOVAPOST_API_KEY``)
-become explicit examples, so that the success paths of a URL or live target are
-reached and not only its 4xx (Shipyo's key goes in as OpenAPI-aware auth instead).
+``CONTRACT_EXAMPLES`` (set by the runner from the carrier registry) become
+explicit examples, so that the success paths of every target are reached and not
+only its 4xx, and against the mocks the fixture inputs that answer documented
+errors too. When ``CONTRACT_API_KEY`` is set, operations declaring the carrier's
+JWT scheme get the wrapper's tokens (``wrapper_auth``).
 """
 
 from __future__ import annotations
 
+import json
 import os
 from typing import Any
 
 import schemathesis
 from schemathesis import Case, HookContext
 
+_LOCATIONS = {"query", "header", "path", "body"}
 
-def _known_good(label: str) -> list[dict[str, Any]]:
-    """Request parts that should reach the success path of an operation."""
-    env = os.environ
-    if label == "POST /test-api-keys" and env.get("CONTRACT_NOVAPOST_PHONE"):
-        return [
-            {"body": {"phone": env["CONTRACT_NOVAPOST_PHONE"]}, "media_type": "application/json"}
-        ]
-    if label == "GET /clients/authorization" and env.get("CONTRACT_NOVAPOST_API_KEY"):
-        return [{"query": {"apiKey": env["CONTRACT_NOVAPOST_API_KEY"]}}]
-    return []
+
+def _examples(label: str) -> list[dict[str, Any]]:
+    """Request parts of the explicit examples of an operation ("METHOD /path")."""
+    parts: list[dict[str, Any]] = []
+    for item in json.loads(os.environ.get("CONTRACT_EXAMPLES") or "[]"):
+        if item.get("operation") != label or item.get("location") not in _LOCATIONS:
+            continue
+        location, name, value = item["location"], item["name"], item["value"]
+        if location == "body":
+            parts.append({"body": {name: value}, "media_type": "application/json"})
+        else:
+            parts.append({location if location != "header" else "headers": {name: value}})
+    return parts
 
 
 @schemathesis.hook
@@ -31,11 +38,11 @@ def before_add_examples(context: HookContext, examples: list[Case[Any]]) -> None
     operation = context.operation
     if operation is None:
         return
-    for parts in _known_good(operation.label):
+    for parts in _examples(operation.label):
         examples.append(operation.Case(**parts))
 
 
-if os.environ.get("CONTRACT_WRAPPER_AUTH") == "1":
-    from contract_tests import wrapper_auth
+if os.environ.get("CONTRACT_API_KEY"):
+    from carriers_contract import wrapper_auth
 
     wrapper_auth.register()

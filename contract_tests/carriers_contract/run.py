@@ -1,18 +1,23 @@
-"""Run the contract suite: schemathesis against each API, then a per-operation summary.
+"""Run the contract suite: schemathesis against each carrier, then a per-operation summary.
 
-``python -m contract_tests [--target mock|url|live] [--novapost-url URL] [--shipyo-url URL]``
+``carriers contract [--target mock|url|live] [--<carrier>-url URL] [--report-dir DIR]``
 
-Each API is tested by the schemathesis CLI in a subprocess with every check and the
-phases examples, coverage, fuzzing and stateful; its own output (with a curl line
-reproducing each failure) streams through, JUnit XML and a JSON report land in
-``reports/contract/``, and a table per API closes the run. Exit status: 0 when every
-tested API passed (skipped ones say why), 1 on any failure, 2 on a usage error.
+Each carrier of the registry is tested by the schemathesis CLI in a subprocess
+with every check and the phases examples, coverage, fuzzing and stateful, on the
+spec its client was generated from (shipped in the client package). Its output
+(with a curl line reproducing each failure) streams through; JUnit XML and a JSON
+report land in ``reports/contract/`` under the current directory (or
+``--report-dir``), and schemathesis' caches under the current directory too. A
+table per carrier closes the run. Exit status: 0 when every tested carrier passed
+(skipped ones say why), 1 on any failure, 2 on a usage error or a missing
+``carriers[contract]`` extra.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import os
 import subprocess
 import sys
@@ -21,16 +26,23 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from carriers import KeyStore, NovaPost
+from carriers import registry
 from carriers.errors import CarrierError
+from carriers.extras import MissingExtraError, require
+from carriers.keystore import KeyStore
 
-from contract_tests import summary
-from contract_tests.targets import ROOT, Target, TargetKind, UsageError, resolve
+from carriers_contract import summary
+from carriers_contract.targets import Target, TargetKind, UsageError, resolve
 
 PHASES = "examples,coverage,fuzzing,stateful"
 DEFAULT_MAX_EXAMPLES = 300
-DEFAULT_REPORT_DIR = ROOT / "reports" / "contract"
+DEFAULT_REPORT_DIR = Path("reports") / "contract"
 LIVE_RATE_LIMIT = "2/s"
+HOOKS_MODULE = "carriers_contract.hooks"
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
 
 
 @dataclass
@@ -38,6 +50,7 @@ class Outcome:
     target: Target
     exit_code: int
     stats: dict[str, summary.OperationStats]
+    documented: dict[str, list[str]]
 
     @property
     def failed(self) -> bool:
@@ -52,13 +65,14 @@ def mock_servers(targets: list[Target]) -> Iterator[None]:
             if target.kind == "mock":
                 from carrier_mocks.server import serve
 
-                server = stack.enter_context(serve(target.api.name))
+                server = stack.enter_context(serve(target.carrier.name))
                 target.base_url = server.base_url
         yield
 
 
 def schemathesis_command(
     target: Target,
+    spec: Path,
     *,
     max_examples: int,
     report_dir: Path,
@@ -70,19 +84,19 @@ def schemathesis_command(
 ) -> list[str]:
     assert target.base_url is not None
     exe = Path(sys.executable).parent / "schemathesis"
-    name = target.api.name
+    name = target.carrier.name
     cmd = [
         str(exe),
         *(["--config-file", str(config)] if config else []),
         "run",
-        str(target.api.spec),
+        str(spec),
         "--url",
         target.base_url,
         "--checks",
         "all",
         "--phases",
-        # Stateful runs follow the link out of POST /test-api-keys: without that
-        # operation there is no link left to follow.
+        # Stateful runs follow links such as POST /test-api-keys -> apiKey: without
+        # the excluded operations there may be none left to follow.
         PHASES.replace(",stateful", "") if exclude_operation_ids else PHASES,
         "--max-examples",
         str(max_examples),
@@ -110,17 +124,35 @@ def schemathesis_command(
     return cmd
 
 
-def sandbox_key(phone: str, base_url: str) -> str:
-    """The sandbox API key for ``phone``: the wrapper's key store, else one creation.
+def sandbox_key(target: Target) -> str:
+    """The sandbox API key for the target's phone: the wrapper's key store, else one creation.
 
     The key store (``CARRIERS_KEY_STORE`` or the user cache dir) keeps the key, so
-    ``POST /test-api-keys`` is called at most once per key's life, not per run.
+    the creation route (once a day) is called at most once per key's life, not per run.
     """
-    with NovaPost.sandbox(phone=phone, base_url=base_url):
+    assert target.sandbox_phone is not None and target.base_url is not None
+    facade = target.carrier.facade_class()
+    with facade.sandbox(phone=target.sandbox_phone, base_url=target.base_url):
         pass
-    stored = KeyStore().get(phone, base_url)
-    assert stored is not None, "NovaPost.sandbox() stores the key it uses"
-    return stored.api_key
+    stored = KeyStore().get(target.sandbox_phone, target.base_url)
+    assert stored is not None, "sandbox() stores the key it uses"
+    key: str = stored.api_key
+    return key
+
+
+def _use_key(target: Target, key: str) -> None:
+    """Make ``key`` the target's credential, and the example of inputs that take it."""
+    target.api_key = key
+    for item in target.carrier.known_inputs:
+        if item.env == target.carrier.api_key_env:
+            target.examples.append(
+                {
+                    "operation": item.operation,
+                    "location": item.location,
+                    "name": item.name,
+                    "value": key,
+                }
+            )
 
 
 def run_target(
@@ -132,42 +164,42 @@ def run_target(
     workers: int,
 ) -> Outcome:
     assert target.base_url is not None
+    info = target.carrier
     exclude: list[str] = []
+    if target.kind == "live" and os.environ.get("ALLOW_TEST_KEY_FUZZ") != "1":
+        # Daily-limited routes are never fuzzed against a real server.
+        exclude.extend(info.live_exclude)
+    if target.sandbox_phone is not None and target.api_key is None:
+        try:
+            _use_key(target, sandbox_key(target))
+        except CarrierError as exc:
+            print(f"contract: error: {info.title}: no sandbox key: {exc}", flush=True)
+            return Outcome(target, EXIT_FAILED, {}, {})
     env = {
         **os.environ,
-        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
-        "SCHEMATHESIS_HOOKS": "contract_tests.hooks",
+        "SCHEMATHESIS_HOOKS": HOOKS_MODULE,
+        "CONTRACT_CARRIER": info.name,
         "CONTRACT_BASE_URL": target.base_url,
-        "CONTRACT_WRAPPER_AUTH": "1",
-        **target.known_good,
+        "CONTRACT_EXAMPLES": json.dumps(target.examples),
     }
-    if target.kind == "live" and target.api.name == "novapost":
-        if os.environ.get("ALLOW_TEST_KEY_FUZZ") != "1":
-            # One creation request per day: never fuzz it against a real sandbox.
-            exclude.append("post_test_api_keys")
-        if "CONTRACT_NOVAPOST_API_KEY" not in env:
-            try:
-                env["CONTRACT_NOVAPOST_API_KEY"] = sandbox_key(
-                    target.known_good["CONTRACT_NOVAPOST_PHONE"], target.base_url
-                )
-            except CarrierError as exc:
-                print(f"contract: error: {target.api.title}: no sandbox key: {exc}", flush=True)
-                return Outcome(target, 1, {})
+    if target.api_key:
+        env["CONTRACT_API_KEY"] = target.api_key
     # The event stream holds raw bodies (tokens among them): it stays in a private
     # scratch directory that is gone when the run is.
-    with tempfile.TemporaryDirectory(prefix="contract-") as scratch:
+    with tempfile.TemporaryDirectory(prefix="contract-") as scratch, info.spec_path() as spec:
         events = Path(scratch) / "events.ndjson"
         config = None
-        if "CONTRACT_SHIPYO_API_KEY" in target.known_good:
+        if info.api_key_scheme and target.api_key:
             # OpenAPI-aware auth: schemathesis knows the key is the credential, so it
             # still probes missing and invalid keys; the value is read from the env.
             config = Path(scratch) / "schemathesis.toml"
             config.write_text(
-                '[auth.openapi.ApiKeyHeader]\napi_key = "${CONTRACT_SHIPYO_API_KEY}"\n',
+                f'[auth.openapi.{info.api_key_scheme}]\napi_key = "${{CONTRACT_API_KEY}}"\n',
                 encoding="utf-8",
             )
         cmd = schemathesis_command(
             target,
+            spec,
             max_examples=max_examples,
             report_dir=report_dir,
             seed=seed,
@@ -177,30 +209,39 @@ def run_target(
             exclude_operation_ids=exclude,
         )
         sys.stdout.flush()
-        proc = subprocess.run(cmd, env=env, cwd=ROOT, check=False)
-        documented = summary.documented_statuses(target.api.spec)
+        proc = subprocess.run(cmd, env=env, check=False)
+        documented = summary.documented_statuses(info.spec_text(), info.spec)
         lines = events.read_text(encoding="utf-8").splitlines() if events.exists() else []
         stats = summary.read_events(lines, documented)
-    return Outcome(target, proc.returncode, stats)
+    return Outcome(target, proc.returncode, stats, documented)
 
 
-def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+def build_parser(prog: str = "carriers contract") -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="contract",
-        description="Run the schemathesis contract suite against the mocks, "
+        prog=prog,
+        description="Run the schemathesis contract suite against the built-in mocks, "
         "given URLs or the live sandboxes.",
+        epilog="examples:\n"
+        f"  {prog}\n"
+        f"  {prog} --novapost-url http://127.0.0.1:8010/v.1.0\n"
+        f"  MAX_EXAMPLES=5 {prog} --target live\n\n"
+        "exit status: 0 every tested carrier passed, 1 a failure, 2 usage error",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
         "--target",
         choices=["mock", "url", "live"],
         default=os.environ.get("TARGET") or "mock",
-        help="mock (default): the built-in mocks; url: NOVAPOST_URL / SHIPYO_URL; "
-        "live: the real sandboxes",
+        help="mock (default): the built-in mocks; url: the servers of --<carrier>-url or "
+        "<CARRIER>_URL; live: the real sandboxes",
     )
-    parser.add_argument(
-        "--novapost-url", help="a running Nova Post server, e.g. http://127.0.0.1:8010/v.1.0"
-    )
-    parser.add_argument("--shipyo-url", help="a running Shipyo server, e.g. http://127.0.0.1:8020")
+    for info in registry.all_carriers():
+        parser.add_argument(
+            f"--{info.name}-url",
+            dest=f"url_{info.name}",
+            metavar="URL",
+            help=f"a running {info.title} server ({info.url_env})",
+        )
     parser.add_argument(
         "--max-examples",
         type=int,
@@ -211,32 +252,52 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--seed", type=int, default=int(os.environ["SEED"]) if os.environ.get("SEED") else None
     )
     parser.add_argument("--workers", type=int, default=1)
-    parser.add_argument("--report-dir", type=Path, default=DEFAULT_REPORT_DIR)
-    return parser.parse_args(argv)
+    parser.add_argument(
+        "--report-dir",
+        type=Path,
+        default=DEFAULT_REPORT_DIR,
+        help=f"where reports go (default: {DEFAULT_REPORT_DIR} under the current directory)",
+    )
+    return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = parse_args(argv)
-    kind: TargetKind = args.target
+def _shown(path: Path) -> str:
+    """``path`` as the user can open it: relative to the current directory when inside it."""
+    path = path.resolve()
     try:
-        targets = resolve(kind, urls={"novapost": args.novapost_url, "shipyo": args.shipyo_url})
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def main(argv: Sequence[str] | None = None, *, prog: str = "carriers contract") -> int:
+    args = build_parser(prog).parse_args(argv)
+    try:
+        require("contract", "the contract suite")
+    except MissingExtraError as exc:
+        print(f"{prog}: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    kind: TargetKind = args.target
+    urls = {info.name: getattr(args, f"url_{info.name}") for info in registry.all_carriers()}
+    try:
+        targets = resolve(kind, urls=urls)
     except UsageError as exc:
-        print(f"contract: error: {exc}", file=sys.stderr)
-        return 2
-    args.report_dir.mkdir(parents=True, exist_ok=True)
+        print(f"{prog}: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    report_dir: Path = args.report_dir.resolve()
+    report_dir.mkdir(parents=True, exist_ok=True)
     outcomes: list[Outcome] = []
     with mock_servers(targets):
         for target in targets:
             if target.skip_reason:
                 continue
-            print(
-                f"\n=== {target.api.title}: {target.kind} target {target.base_url} ===", flush=True
-            )
+            title = target.carrier.title
+            print(f"\n=== {title}: {target.kind} target {target.base_url} ===", flush=True)
             outcomes.append(
                 run_target(
                     target,
                     max_examples=args.max_examples,
-                    report_dir=args.report_dir,
+                    report_dir=report_dir,
                     seed=args.seed,
                     workers=args.workers,
                 )
@@ -244,22 +305,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     print("\n=== Contract summary ===")
     for target in targets:
         if target.skip_reason:
-            print(f"{target.api.title}: skipped: {target.skip_reason}")
+            print(f"{target.carrier.title}: skipped: {target.skip_reason}")
     for outcome in outcomes:
         t = outcome.target
-        documented = summary.documented_statuses(t.api.spec)
         verdict = "FAILED" if outcome.failed else "passed"
-        title = f"{t.api.title} ({t.kind}, {t.base_url}): {verdict}"
-        print("\n".join(summary.render(title, documented, outcome.stats)))
+        title = f"{t.carrier.title} ({t.kind}, {t.base_url}): {verdict}"
+        print("\n".join(summary.render(title, outcome.documented, outcome.stats)))
         print()
-    reports = args.report_dir
-    print(f"Reports: {reports.relative_to(ROOT) if reports.is_relative_to(ROOT) else reports}/")
+    print(f"Reports: {_shown(report_dir)}{os.sep}")
     if not outcomes:
         print("contract: nothing was tested")
-        return 0
-    failed = [o.target.api.title for o in outcomes if o.failed]
+        return EXIT_OK
+    failed = [o.target.carrier.title for o in outcomes if o.failed]
     if failed:
         print(f"contract: FAILED: {', '.join(failed)}")
-        return 1
+        return EXIT_FAILED
     print("contract: passed")
-    return 0
+    return EXIT_OK

@@ -6,7 +6,6 @@ import functools
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import yaml
@@ -15,12 +14,12 @@ METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
 
 @functools.cache
-def documented_statuses(spec_path: Path) -> dict[str, list[str]]:
-    """Operation label ("METHOD /path") -> the response statuses its spec documents.
+def documented_statuses(text: str, name: str) -> dict[str, list[str]]:
+    """Operation label ("METHOD /path") -> the response statuses a spec documents.
 
-    Cached: a run reads each spec once, for the event stream and for the table."""
-    text = spec_path.read_text(encoding="utf-8")
-    spec: dict[str, Any] = json.loads(text) if spec_path.suffix == ".json" else yaml.safe_load(text)
+    ``text`` is the spec, ``name`` its file name (``.json`` or YAML). Cached: a run
+    parses each spec once."""
+    spec: dict[str, Any] = json.loads(text) if name.endswith(".json") else yaml.safe_load(text)
     out: dict[str, list[str]] = {}
     for path, item in spec.get("paths", {}).items():
         for method in METHODS:

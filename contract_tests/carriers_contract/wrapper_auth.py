@@ -1,10 +1,11 @@
-"""Schemathesis auth backed by the ``carriers`` wrapper (live and URL targets).
+"""Schemathesis auth backed by the ``carriers`` facades.
 
-Operations that declare Nova Post's ``JWT`` scheme or Shipyo's ``BearerJWT`` get a
-JWT minted by the wrapper, exactly as a user's code would get it. Schemathesis
-caches it for 50 minutes and asks again after a 401; asking again drops the token
-that was refused (only if it is still the wrapper's current one), so the next call
-mints a fresh one instead of replaying the refused token.
+Operations that declare the carrier's JWT scheme (``CarrierInfo.jwt_scheme``) get
+a JWT minted by the facade, exactly as a user's code would get it, with the
+headers its auth flow sets. Schemathesis caches it for 50 minutes and asks again
+after a refusal; asking again drops the token that was refused (only if it is
+still the facade's current one), so the next call mints a fresh one instead of
+replaying the refused token.
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ import os
 import threading
 from typing import Any
 
+import httpx
 import schemathesis
-from carriers import NovaPost, Shipyo
+from carriers import registry
 from schemathesis import Case
 from schemathesis.auths import AuthContext
 
@@ -34,56 +36,40 @@ def declares(scheme: str) -> Any:
     return match
 
 
-class _WrapperJWT:
-    """Shared part: one facade per run, created on first need."""
+class WrapperJWT:
+    """The run's facade; its auth flow mints the token and says which headers carry it."""
+
+    facade: Any
+    """Set on the subclass that ``register`` makes (schemathesis instantiates it)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._carrier: NovaPost | Shipyo | None = None
         self._last: str | None = None
-
-    def make(self) -> NovaPost | Shipyo:
-        raise NotImplementedError
 
     def get(self, case: Case[Any], ctx: AuthContext) -> str:
         with self._lock:
-            if self._carrier is None:
-                self._carrier = self.make()
             if self._last is not None:
-                self._carrier.auth.invalidate(self._last)
-            self._last = self._carrier.jwt()
-            return self._last
-
-
-class NovaPostJWT(_WrapperJWT):
-    def make(self) -> NovaPost:
-        return NovaPost(
-            api_key=os.environ["CONTRACT_NOVAPOST_API_KEY"],
-            base_url=os.environ["CONTRACT_BASE_URL"],
-        )
+                self.facade.auth.invalidate(self._last)
+            self._last = token = str(self.facade.jwt())
+            return token
 
     def set(self, case: Case[Any], data: str, ctx: AuthContext) -> None:
-        case.headers["Authorization"] = data
-
-
-class ShipyoJWT(_WrapperJWT):
-    def make(self) -> Shipyo:
-        return Shipyo(
-            api_key=os.environ["CONTRACT_SHIPYO_API_KEY"], base_url=os.environ["CONTRACT_BASE_URL"]
-        )
-
-    def set(self, case: Case[Any], data: str, ctx: AuthContext) -> None:
-        case.headers["Authorization"] = f"Bearer {data}"
-        case.headers["x-api-key"] = os.environ["CONTRACT_SHIPYO_API_KEY"]
+        request = httpx.Request("GET", str(self.facade.base_url) + "/")
+        self.facade.auth.apply_token(request, data)
+        for raw_name, raw_value in request.headers.raw:  # names as the flow wrote them
+            name = raw_name.decode("latin-1")
+            if name.lower() != "host":
+                case.headers[name] = raw_value.decode("latin-1")
 
 
 def register() -> None:
-    """Register the providers for the API under test (called from the hooks module)."""
-    if os.environ.get("CONTRACT_NOVAPOST_API_KEY"):
-        schemathesis.auth(refresh_interval=REFRESH_SECONDS, retry_on=[401]).apply_to(
-            declares("JWT")
-        )(NovaPostJWT)
-    if os.environ.get("CONTRACT_SHIPYO_API_KEY"):
-        schemathesis.auth(refresh_interval=REFRESH_SECONDS, retry_on=[401, 403]).apply_to(
-            declares("BearerJWT")
-        )(ShipyoJWT)
+    """Register the provider for the carrier under test (called from the hooks module)."""
+    info = registry.get(os.environ["CONTRACT_CARRIER"])
+    facade = info.facade_class()(
+        api_key=os.environ["CONTRACT_API_KEY"], base_url=os.environ["CONTRACT_BASE_URL"]
+    )
+    provider = type(f"{info.title.replace(' ', '')}JWT", (WrapperJWT,), {"facade": facade})
+    statuses = sorted(facade.auth.token_failure_statuses)
+    schemathesis.auth(refresh_interval=REFRESH_SECONDS, retry_on=statuses).apply_to(
+        declares(info.jwt_scheme)
+    )(provider)
