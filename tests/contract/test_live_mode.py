@@ -16,10 +16,8 @@ from typing import Any
 
 import pytest
 from carrier_mocks.server import MockServer
-
-from contract_tests import wrapper_auth
-
-ROOT = Path(__file__).resolve().parents[2]
+from carriers.registry import NOVAPOST, SHIPYO
+from carriers_contract import wrapper_auth
 
 
 def live_env(tmp_path: Path, **extra: str) -> dict[str, str]:
@@ -43,8 +41,8 @@ def live_env(tmp_path: Path, **extra: str) -> dict[str, str]:
 
 def run(env: dict[str, str], tmp_path: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "contract_tests", "--report-dir", str(tmp_path / "reports")],
-        cwd=ROOT,
+        [sys.executable, "-m", "carriers_contract", "--report-dir", str(tmp_path / "reports")],
+        cwd=tmp_path,
         env=env,
         capture_output=True,
         text=True,
@@ -109,18 +107,43 @@ class FakeCase:
         self.headers: dict[str, str] = {}
 
 
+def provider_for(info: Any, key: str, base_url: str, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """The provider class ``register()`` makes for a carrier, instantiated as schemathesis does."""
+    monkeypatch.setenv("CONTRACT_CARRIER", info.name)
+    monkeypatch.setenv("CONTRACT_API_KEY", key)
+    monkeypatch.setenv("CONTRACT_BASE_URL", base_url)
+    registered: list[Any] = []
+    monkeypatch.setattr(
+        wrapper_auth.schemathesis,
+        "auth",
+        lambda **kw: _Recorder(registered, kw),
+    )
+    wrapper_auth.register()
+    provider_class, options = registered[0]
+    return provider_class(), options
+
+
+class _Recorder:
+    def __init__(self, registered: list[Any], options: dict[str, Any]) -> None:
+        self.registered, self.options = registered, options
+
+    def apply_to(self, matcher: Any) -> Any:
+        return lambda cls: self.registered.append((cls, self.options))
+
+
 def test_auth_provider_mints_with_the_wrapper_and_renews_after_a_refusal(
     novapost_mock: MockServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("CONTRACT_NOVAPOST_API_KEY", "np_test_4f1c2b9e8a7d6c5b")
-    monkeypatch.setenv("CONTRACT_BASE_URL", novapost_mock.base_url)
-    provider = wrapper_auth.NovaPostJWT()
+    provider, options = provider_for(
+        NOVAPOST, "np_test_4f1c2b9e8a7d6c5b", novapost_mock.base_url, monkeypatch
+    )
+    assert options["retry_on"] == [401]
     case: Any = FakeCase()
-    first = provider.get(case, None)  # type: ignore[arg-type]
-    provider.set(case, first, None)  # type: ignore[arg-type]
+    first = provider.get(case, None)
+    provider.set(case, first, None)
     assert case.headers["Authorization"] == first and not first.startswith("Bearer")
     # Schemathesis asks again after a 401: the refused token is dropped, a new one minted.
-    second = provider.get(case, None)  # type: ignore[arg-type]
+    second = provider.get(case, None)
     assert second != first
     assert novapost_mock.stats()["GET /clients/authorization"] == 2
 
@@ -128,10 +151,11 @@ def test_auth_provider_mints_with_the_wrapper_and_renews_after_a_refusal(
 def test_shipyo_provider_sends_key_and_bearer(
     shipyo_mock: MockServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("CONTRACT_SHIPYO_API_KEY", "ak_1234567890abcdef")
-    monkeypatch.setenv("CONTRACT_BASE_URL", shipyo_mock.base_url)
-    provider = wrapper_auth.ShipyoJWT()
+    provider, options = provider_for(
+        SHIPYO, "ak_1234567890abcdef", shipyo_mock.base_url, monkeypatch
+    )
+    assert options["retry_on"] == [401, 403]
     case: Any = FakeCase()
-    provider.set(case, provider.get(case, None), None)  # type: ignore[arg-type]
+    provider.set(case, provider.get(case, None), None)
     assert case.headers["Authorization"].startswith("Bearer ")
     assert case.headers["x-api-key"] == "ak_1234567890abcdef"

@@ -1,7 +1,7 @@
 """The contract suite itself: run against deliberately broken servers, it must fail.
 
 Each server is the real mock with exactly one violation (see broken_servers.py),
-served over HTTP on a free local port; `python -m contract_tests` (what `make
+served over HTTP on a free local port; `python -m carriers_contract` (what `make
 contract` runs) is pointed at it and must exit 1, naming the violation. A suite
 that passes any of them is broken. The intact mock must pass under the same budget.
 """
@@ -18,7 +18,6 @@ from carrier_mocks.server import serve
 
 from tests.contract.broken_servers import BREAKAGES, Breakage
 
-ROOT = Path(__file__).resolve().parents[2]
 BUDGET = {"MAX_EXAMPLES": "25", "SEED": "1"}
 
 
@@ -29,13 +28,13 @@ def run_contract(api: str, base_url: str, tmp_path: Path) -> subprocess.Complete
         [
             sys.executable,
             "-m",
-            "contract_tests",
+            "carriers_contract",
             f"--{api}-url",
             base_url,
             "--report-dir",
             str(tmp_path / "reports"),
         ],
-        cwd=ROOT,
+        cwd=tmp_path,
         env=env,
         capture_output=True,
         text=True,

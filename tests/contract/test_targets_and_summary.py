@@ -5,27 +5,43 @@ from __future__ import annotations
 import json
 
 import pytest
+from carriers import registry
+from carriers.registry import NOVAPOST, SHIPYO
+from carriers_contract import summary
+from carriers_contract.targets import Target, UsageError, resolve
 
-from contract_tests import summary
-from contract_tests.targets import NOVAPOST, SHIPYO, UsageError, resolve
+
+def by_api(targets: list[Target]) -> dict[str, Target]:
+    return {t.carrier.name: t for t in targets}
 
 
-def by_api(targets: list) -> dict:  # type: ignore[type-arg]
-    return {t.api.name: t for t in targets}
+def examples(target: Target, operation: str) -> list[tuple[str, str, str]]:
+    return [
+        (e["location"], e["name"], e["value"])
+        for e in target.examples
+        if e["operation"] == operation
+    ]
 
 
 def test_mock_is_the_default_and_uses_the_docs_examples() -> None:
     t = by_api(resolve("mock", env={}))
     assert t["novapost"].kind == t["shipyo"].kind == "mock"
     assert t["novapost"].skip_reason is None and t["shipyo"].skip_reason is None
-    assert t["novapost"].known_good["CONTRACT_NOVAPOST_PHONE"] == "498213437654"
-    assert t["novapost"].known_good["CONTRACT_NOVAPOST_API_KEY"] == "np_test_4f1c2b9e8a7d6c5b"
-    assert t["shipyo"].known_good["CONTRACT_SHIPYO_API_KEY"] == "ak_1234567890abcdef"
+    assert ("body", "phone", "498213437654") in examples(t["novapost"], "POST /test-api-keys")
+    assert examples(t["novapost"], "GET /clients/authorization") == [
+        ("query", "apiKey", "np_test_4f1c2b9e8a7d6c5b")
+    ]
+    assert t["novapost"].api_key == "np_test_4f1c2b9e8a7d6c5b"
+    assert t["shipyo"].api_key == "ak_1234567890abcdef"
     # The mocks also get the fixture phones that answer 409 and 429, so those bodies
     # are checked against the spec as well.
-    extra = json.loads(t["novapost"].known_good["CONTRACT_EXTRA_EXAMPLES"])
-    assert {"body": {"phone": "491000000005"}} in extra["POST /test-api-keys"]
-    assert {"body": {"phone": "491000000006"}} in extra["POST /test-api-keys"]
+    phones = examples(t["novapost"], "POST /test-api-keys")
+    assert ("body", "phone", "491000000005") in phones
+    assert ("body", "phone", "491000000006") in phones
+
+
+def test_every_registered_carrier_is_a_target() -> None:
+    assert [t.carrier.name for t in resolve("mock", env={})] == list(registry.names())
 
 
 def test_one_url_tests_that_server_and_skips_the_other_saying_so() -> None:
@@ -48,11 +64,11 @@ def test_url_target_takes_known_good_inputs_from_the_environment() -> None:
         "SHIPYO_API_KEY": "ak_other",
     }
     t = by_api(resolve("url", env=env))
-    assert t["novapost"].known_good == {
-        "CONTRACT_NOVAPOST_PHONE": "491234567890",
-        "CONTRACT_NOVAPOST_API_KEY": "np-key",
-    }
-    assert t["shipyo"].known_good == {"CONTRACT_SHIPYO_API_KEY": "ak_other"}
+    assert examples(t["novapost"], "POST /test-api-keys") == [("body", "phone", "491234567890")]
+    assert examples(t["novapost"], "GET /clients/authorization") == [("query", "apiKey", "np-key")]
+    assert t["shipyo"].api_key == "ak_other"
+    # The mock-only fixture phones are not sent to other servers.
+    assert all(e["value"] != "491000000005" for e in t["novapost"].examples)
 
 
 def test_url_without_scheme_is_a_usage_error() -> None:
@@ -62,11 +78,11 @@ def test_url_without_scheme_is_a_usage_error() -> None:
 
 def test_live_without_credentials_skips_with_a_one_line_reason() -> None:
     t = by_api(resolve("live", env={}))
-    assert t["novapost"].base_url == NOVAPOST.live_url and t["shipyo"].base_url == SHIPYO.live_url
+    assert t["novapost"].base_url == NOVAPOST.test_url and t["shipyo"].base_url == SHIPYO.test_url
     for target in t.values():
         assert target.skip_reason and "\n" not in target.skip_reason
-    assert "NOVAPOST_API_KEY" in t["novapost"].skip_reason
-    assert "SHIPYO_API_KEY" in t["shipyo"].skip_reason
+    assert "NOVAPOST_API_KEY" in (t["novapost"].skip_reason or "")
+    assert "SHIPYO_API_KEY" in (t["shipyo"].skip_reason or "")
 
 
 def test_live_with_credentials_and_a_local_stand_in() -> None:
@@ -76,8 +92,9 @@ def test_live_with_credentials_and_a_local_stand_in() -> None:
         "SHIPYO_URL": "http://127.0.0.1:5",
     }
     t = by_api(resolve("live", env=env))
-    assert t["novapost"].skip_reason is None and t["novapost"].base_url == NOVAPOST.live_url
-    assert t["novapost"].known_good == {"CONTRACT_NOVAPOST_PHONE": "498213437654"}
+    assert t["novapost"].skip_reason is None and t["novapost"].base_url == NOVAPOST.test_url
+    assert t["novapost"].sandbox_phone == "498213437654" and t["novapost"].api_key is None
+    assert examples(t["novapost"], "POST /test-api-keys") == [("body", "phone", "498213437654")]
     assert t["shipyo"].base_url == "http://127.0.0.1:5" and t["shipyo"].kind == "live"
 
 
@@ -120,7 +137,9 @@ def test_events_are_aggregated_per_operation() -> None:
 
 
 def test_documented_statuses_read_both_spec_formats() -> None:
-    assert summary.documented_statuses(NOVAPOST.spec)["POST /test-api-keys"] == [
+    assert summary.documented_statuses(NOVAPOST.spec_text(), NOVAPOST.spec)[
+        "POST /test-api-keys"
+    ] == [
         "200",
         "400",
         "404",
@@ -128,6 +147,6 @@ def test_documented_statuses_read_both_spec_formats() -> None:
         "429",
         "503",
     ]
-    assert summary.documented_statuses(SHIPYO.spec)["GET /api/Token/generate-from-apikey"] == [
+    assert summary.documented_statuses(SHIPYO.spec_text(), SHIPYO.spec)["GET /api/Token/generate-from-apikey"] == [
         "200", "400", "401", "403", "422", "500",
     ]  # fmt: skip
