@@ -1,9 +1,11 @@
 """The ``carriers`` command line as a real process against running mock servers.
 
-Every command runs as ``python -m carriers.cli`` (and once as the installed
+Every command runs as ``python -m carriers`` (and once as the installed
 ``carriers`` script) with the API keys in the environment and the key store in a
 temporary directory. Each error path is one line on stderr with the documented
-exit status, and no stderr ever carries an API key or a JWT.
+exit status, and no stderr ever carries an API key or a JWT. ``mock`` and
+``contract`` hand their arguments to the mock servers' and the contract suite's own
+command lines, which are imported only when those commands run.
 """
 
 from __future__ import annotations
@@ -23,22 +25,49 @@ import threading
 import time
 from pathlib import Path
 
+import carriers.cli.progress as progress_module
 import httpx
 import pytest
 from carrier_mocks.server import MockServer
-from carriers import cli
-from carriers.cli import decode_jwt, duration
+from carriers import __version__
+from carriers.cli import main
+from carriers.cli.common import duration
+from carriers.cli.jwt_inspect import decode_jwt
+from carriers.cli.progress import progress
+from carriers.redaction import REDACTED, hide_secrets
 
 NP_KEY = "np_test_4f1c2b9e8a7d6c5b"
 NP_PHONE = "498213437654"
 SH_KEY = "ak_1234567890abcdef"
 CREATE = "POST /test-api-keys"
 MINT_NP = "GET /clients/authorization"
-COMMAND = [sys.executable, "-m", "carriers.cli"]
+COMMAND = [sys.executable, "-m", "carriers"]
 SCRIPT = Path(sys.executable).parent / "carriers"
 JWT = re.compile(r"eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
 GUARD_SECONDS = 60  # only bounds a broken run; nothing asserts on time
-SECRETS = (NP_KEY, SH_KEY, "np_test_wrong0000000000", "ak_wrong000000000000")
+TENANT_KEY = "ak_tenanta000000000"  # belongs to tenant-a in the default fixtures
+SECRETS = (NP_KEY, SH_KEY, TENANT_KEY, "np_test_wrong0000000000", "ak_wrong000000000000")
+HEAVY = ("carrier_mocks", "carriers_contract", "starlette", "uvicorn", "schemathesis", "httpx")
+BLOCKING_RUN = """
+import sys
+from importlib.abc import MetaPathFinder
+
+blocked = set(sys.argv[1].split(","))
+
+
+class Block(MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name.partition(".")[0] in blocked:
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+        return None
+
+
+sys.meta_path.insert(0, Block())
+from carriers.cli import main
+
+sys.exit(main(sys.argv[2:]))
+"""
+"""``python -c BLOCKING_RUN MODULES ARGS...``: ``carriers ARGS`` as if MODULES were not installed."""
 
 
 @pytest.fixture
@@ -188,6 +217,15 @@ def test_slow_mint_shows_progress_on_stderr_only(
     quiet = carriers(*base, "--quiet", env=keyed(env, NOVAPOST_API_KEY=NP_KEY))
     one_jwt(quiet)
     assert quiet.stderr == ""
+
+
+def test_token_passes_the_tenant_to_a_carrier_that_has_tenants(
+    shipyo_mock: MockServer, env: dict[str, str]
+) -> None:
+    base = ["token", "shipyo", "--base-url", shipyo_mock.base_url]
+    tenant_env = keyed(env, SHIPYO_API_KEY=TENANT_KEY)
+    one_jwt(carriers(*base, "--tenant-id", "tenant-a", env=tenant_env))
+    assert "403" in assert_error(carriers(*base, "--tenant-id", "tenant-b", env=tenant_env), 1)
 
 
 # --- inspect -------------------------------------------------------------------------------
@@ -397,15 +435,53 @@ def test_refused_keys_are_api_errors(
         ["token", "shipyo", "--phone", NP_PHONE],
         ["token", "novapost", "--key-store", "x.json"],
         ["token", "novapost", "--phone", NP_PHONE, "--environment", "production"],
+        ["token", "shipyo", "--key-store", "x.json"],
+        ["token", "novapost", "--tenant-id", "t-1"],
         ["sandbox-key"],
         ["frobnicate"],
-        ["mock", "--novapost-port", "x"],
-        ["contract", "--target", "moon"],
+        ["--debug", "frobnicate"],
+        ["mock", "--api-key", NP_KEY],
+        ["contract", f"--token={NP_KEY}"],
     ],
 )
 def test_usage_errors(env: dict[str, str], args: list[str]) -> None:
     keys = {"NOVAPOST_API_KEY": NP_KEY, "SHIPYO_API_KEY": SH_KEY}
     assert_error(carriers(*args, env=keyed(env, **keys)), 2)
+
+
+@pytest.mark.parametrize(
+    ("args", "carrier"),
+    [
+        (["token", "shipyo", "--phone", NP_PHONE], "Shipyo"),
+        (["token", "shipyo", "--key-store", "x.json"], "Shipyo"),
+        (["token", "novapost", "--tenant-id", "t-1"], "Nova Post"),
+    ],
+)
+def test_options_a_carrier_has_no_use_for_name_it(
+    env: dict[str, str], args: list[str], carrier: str
+) -> None:
+    keys = {"NOVAPOST_API_KEY": NP_KEY, "SHIPYO_API_KEY": SH_KEY}
+    assert carrier in assert_error(carriers(*args, env=keyed(env, **keys)), 2)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["mock", "--novapost-port", "x"],
+        ["contract", "--target", "moon"],
+        ["--debug", "contract", "--frobnicate"],
+    ],
+)
+def test_delegated_usage_errors_are_reported_by_their_own_parser(
+    env: dict[str, str], args: list[str]
+) -> None:
+    result = carriers(*args, env=env)
+    assert result.returncode == 2, result.stderr
+    assert result.stdout == ""
+    command = next(item for item in args if not item.startswith("-"))
+    assert result.stderr.startswith(f"usage: carriers {command} ")
+    assert result.stderr.splitlines()[-1].startswith(f"carriers {command}: error: ")
+    assert "Traceback" not in result.stderr
 
 
 def test_no_command_prints_help_and_exits_2(env: dict[str, str]) -> None:
@@ -444,6 +520,118 @@ def test_help_with_an_example(env: dict[str, str], command: list[str]) -> None:
     assert result.stdout.startswith(f"usage: {' '.join(['carriers', *command])}")
     assert "examples:\n  carriers" in result.stdout or "examples:\n  export" in result.stdout
     assert result.stderr == ""
+
+
+def test_version(env: dict[str, str]) -> None:
+    for program in ([str(SCRIPT)] if SCRIPT.exists() else [], COMMAND):
+        if not program:
+            continue
+        result = subprocess.run(
+            [*program, "--version"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=GUARD_SECONDS,
+            check=False,
+        )
+        assert result.returncode == 0, result.stderr
+        assert result.stdout == f"carriers {__version__}\n"
+        assert result.stderr == ""
+
+
+def test_mock_help_is_the_mock_servers_own(env: dict[str, str]) -> None:
+    result = carriers("mock", "--help", env=env)
+    assert result.returncode == 0, result.stderr
+    assert "--novapost-port PORT" in result.stdout
+    assert "--shipyo-port PORT" in result.stdout
+    assert "--fixtures FILE" in result.stdout
+    contract = carriers("contract", "-h", env=env)
+    assert "--novapost-url URL" in contract.stdout
+    assert "--max-examples" in contract.stdout
+
+
+def test_delegated_help_in_process_returns_instead_of_exiting(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["mock", "--help"]) == 0
+    assert capsys.readouterr().out.startswith("usage: carriers mock")
+    assert main(["contract", "--target", "moon"]) == 2
+    assert "carriers contract: error:" in capsys.readouterr().err
+
+
+def test_the_parser_imports_no_extra_and_no_http_stack(env: dict[str, str]) -> None:
+    script = (
+        "import sys\n"
+        "import carriers.cli\n"
+        "from carriers.cli.parser import build_parser\n"
+        "build_parser().format_help()\n"
+        "try:\n"
+        "    carriers.cli.main(['--version'])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        f"heavy = {HEAVY!r}\n"
+        "print(sorted(m for m in sys.modules if m.partition('.')[0] in heavy))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=GUARD_SECONDS,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1] == "[]"
+
+
+@pytest.mark.parametrize(
+    ("blocked", "args", "extra"),
+    [
+        ("uvicorn", ["mock", "--novapost-port", "0", "--shipyo-port", "0"], "mock"),
+        ("carrier_mocks", ["mock"], "mock"),
+        ("carriers_contract", ["contract"], "contract"),
+        ("schemathesis", ["--debug", "contract", "--target", "url"], "contract"),
+    ],
+)
+def test_a_missing_extra_says_what_to_install(
+    env: dict[str, str], tmp_path: Path, blocked: str, args: list[str], extra: str
+) -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", BLOCKING_RUN, blocked, *args],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=GUARD_SECONDS,
+        check=False,
+    )
+    assert result.returncode == 2, (result.stdout, result.stderr)
+    assert result.stdout == ""
+    last = result.stderr.splitlines()[-1]
+    assert last.startswith("carriers: error: ")
+    assert f"pip install 'carriers[{extra}]'" in last
+    if "--debug" not in args:
+        assert len(result.stderr.splitlines()) == 1, result.stderr
+
+
+def test_a_missing_extra_found_by_the_mock_itself(env: dict[str, str]) -> None:
+    script = (
+        "import sys\n"
+        "sys.modules['uvicorn'] = None\n"
+        "from carriers.cli import main\n"
+        "sys.exit(main(['mock']))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=GUARD_SECONDS,
+        check=False,
+    )
+    assert result.returncode == 2, (result.stdout, result.stderr)
+    assert result.stderr.startswith("carriers mock: error: ")
+    assert "pip install 'carriers[mock]'" in result.stderr
 
 
 # --- mock and contract ---------------------------------------------------------------------
@@ -535,13 +723,25 @@ class FakeTerminal(io.StringIO):
 
 
 def test_progress_spinner_on_a_terminal_is_erased(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(cli, "PROGRESS_DELAY", 0.05)
+    monkeypatch.setattr(progress_module, "PROGRESS_DELAY", 0.05)
     terminal = FakeTerminal()
-    with cli.progress("minting", stream=terminal):
+    with progress("minting", stream=terminal):
         time.sleep(0.4)
     assert "\r| minting..." in terminal.getvalue()
     assert terminal.getvalue().endswith("\r\033[K")
     quick = FakeTerminal()
-    with cli.progress("minting", stream=quick):
+    with progress("minting", stream=quick):
         pass
     assert quick.getvalue() == ""
+
+
+def test_hide_secrets_by_name_and_by_shape() -> None:
+    jwt = fake_jwt({"sub": "x"})
+    assert hide_secrets("apiKey", NP_KEY) == REDACTED
+    assert hide_secrets("client_secret", 42) == REDACTED
+    assert hide_secrets("note", f"Bearer {jwt}") == f"Bearer {REDACTED}"
+    assert hide_secrets("ctx", {"api_key": SH_KEY, "n": [1, jwt]}) == {
+        "api_key": REDACTED,
+        "n": [1, REDACTED],
+    }
+    assert hide_secrets("sub", "me") == "me"

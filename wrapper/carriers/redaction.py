@@ -12,12 +12,14 @@ import logging
 import re
 import threading
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 import httpx
 
 __all__ = [
     "REDACTED",
     "RedactingFilter",
+    "hide_secrets",
     "install_redaction",
     "logger",
     "redact",
@@ -97,6 +99,28 @@ def redact(text: str) -> str:
         if secret in text:
             text = text.replace(secret, REDACTED)
     return text
+
+
+_SECRET_NAME = re.compile(r"(?i)api[-_]?key|secret|passw(or)?d|token|jwt")
+"""Field names whose values are hidden whatever they look like."""
+
+
+def hide_secrets(name: str, value: Any) -> Any:
+    """``value`` with secret-looking fields (by name or by shape) redacted, recursively.
+
+    For showing decoded data whose secrets are not registered, such as the claims
+    of a JWT: a field named like a secret is hidden whole, any other string goes
+    through :func:`redact`, and lists and objects are walked.
+    """
+    if _SECRET_NAME.search(name):
+        return REDACTED
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, dict):
+        return {str(k): hide_secrets(str(k), v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [hide_secrets(name, item) for item in value]
+    return value
 
 
 def redact_url(url: httpx.URL | str) -> httpx.URL:
