@@ -245,12 +245,11 @@ def build_parser(prog: str = "carriers contract") -> argparse.ArgumentParser:
     parser.add_argument(
         "--max-examples",
         type=int,
-        default=int(os.environ.get("MAX_EXAMPLES") or DEFAULT_MAX_EXAMPLES),
+        # a string default goes through type=int: a bad MAX_EXAMPLES is a usage error
+        default=os.environ.get("MAX_EXAMPLES") or str(DEFAULT_MAX_EXAMPLES),
         help=f"cases per operation and phase (MAX_EXAMPLES, default {DEFAULT_MAX_EXAMPLES})",
     )
-    parser.add_argument(
-        "--seed", type=int, default=int(os.environ["SEED"]) if os.environ.get("SEED") else None
-    )
+    parser.add_argument("--seed", type=int, default=os.environ.get("SEED") or None)
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument(
         "--report-dir",

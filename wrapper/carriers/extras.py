@@ -34,9 +34,16 @@ class MissingExtraError(ConfigurationError, ImportError):
         )
 
 
+def _importable(name: str) -> bool:
+    try:
+        return importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError):  # an import hook refusing it, or a broken entry
+        return False
+
+
 def missing(extra: str) -> list[str]:
     """The modules of ``extra`` that cannot be imported."""
-    return [name for name in EXTRAS[extra] if importlib.util.find_spec(name) is None]
+    return [name for name in EXTRAS[extra] if not _importable(name)]
 
 
 def require(extra: str, what: str) -> None:
