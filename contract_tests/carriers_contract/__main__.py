@@ -2,6 +2,6 @@
 
 import sys
 
-from carriers_contract.run import main
+from carriers_contract.cli import main
 
 sys.exit(main(prog="python -m carriers_contract"))

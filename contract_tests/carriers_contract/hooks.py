@@ -16,20 +16,21 @@ from typing import Any
 import schemathesis
 from schemathesis import Case, HookContext
 
-_LOCATIONS = {"query", "header", "path", "body"}
+_CASE_ARGUMENT = {"query": "query", "header": "headers", "path": "path_parameters"}
+"""Where a ``KnownInput`` location goes in ``operation.Case(...)`` (``body`` apart)."""
 
 
 def _examples(label: str) -> list[dict[str, Any]]:
     """Request parts of the explicit examples of an operation ("METHOD /path")."""
     parts: list[dict[str, Any]] = []
     for item in json.loads(os.environ.get("CONTRACT_EXAMPLES") or "[]"):
-        if item.get("operation") != label or item.get("location") not in _LOCATIONS:
+        if item.get("operation") != label:
             continue
         location, name, value = item["location"], item["name"], item["value"]
         if location == "body":
             parts.append({"body": {name: value}, "media_type": "application/json"})
-        else:
-            parts.append({location if location != "header" else "headers": {name: value}})
+        elif location in _CASE_ARGUMENT:
+            parts.append({_CASE_ARGUMENT[location]: {name: value}})
     return parts
 
 

@@ -1,6 +1,7 @@
 """Run the contract suite: schemathesis against each carrier, then a per-operation summary.
 
 ``carriers contract [--target mock|url|live] [--<carrier>-url URL] [--report-dir DIR]``
+(parsed by ``carriers_contract.cli``, which checks the extra before importing this).
 
 Each carrier of the registry is tested by the schemathesis CLI in a subprocess
 with every check and the phases examples, coverage, fuzzing and stateful, on the
@@ -28,15 +29,12 @@ from pathlib import Path
 
 from carriers import registry
 from carriers.errors import CarrierError
-from carriers.extras import MissingExtraError, require
 from carriers.keystore import KeyStore
 
 from carriers_contract import summary
 from carriers_contract.targets import Target, TargetKind, UsageError, resolve
 
 PHASES = "examples,coverage,fuzzing,stateful"
-DEFAULT_MAX_EXAMPLES = 300
-DEFAULT_REPORT_DIR = Path("reports") / "contract"
 LIVE_RATE_LIMIT = "2/s"
 HOOKS_MODULE = "carriers_contract.hooks"
 
@@ -79,7 +77,6 @@ def schemathesis_command(
     seed: int | None,
     workers: int,
     events: Path,
-    config: Path | None = None,
     exclude_operation_ids: Sequence[str] = (),
 ) -> list[str]:
     assert target.base_url is not None
@@ -87,7 +84,6 @@ def schemathesis_command(
     name = target.carrier.name
     cmd = [
         str(exe),
-        *(["--config-file", str(config)] if config else []),
         "run",
         str(spec),
         "--url",
@@ -188,15 +184,8 @@ def run_target(
     # scratch directory that is gone when the run is.
     with tempfile.TemporaryDirectory(prefix="contract-") as scratch, info.spec_path() as spec:
         events = Path(scratch) / "events.ndjson"
-        config = None
-        if info.api_key_scheme and target.api_key:
-            # OpenAPI-aware auth: schemathesis knows the key is the credential, so it
-            # still probes missing and invalid keys; the value is read from the env.
-            config = Path(scratch) / "schemathesis.toml"
-            config.write_text(
-                f'[auth.openapi.{info.api_key_scheme}]\napi_key = "${{CONTRACT_API_KEY}}"\n',
-                encoding="utf-8",
-            )
+        # Credentials come from the hooks' auth providers only (wrapper_auth): an
+        # [auth] section in a schemathesis config would unregister them.
         cmd = schemathesis_command(
             target,
             spec,
@@ -205,7 +194,6 @@ def run_target(
             seed=seed,
             workers=workers,
             events=events,
-            config=config,
             exclude_operation_ids=exclude,
         )
         sys.stdout.flush()
@@ -214,50 +202,6 @@ def run_target(
         lines = events.read_text(encoding="utf-8").splitlines() if events.exists() else []
         stats = summary.read_events(lines, documented)
     return Outcome(target, proc.returncode, stats, documented)
-
-
-def build_parser(prog: str = "carriers contract") -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog=prog,
-        description="Run the schemathesis contract suite against the built-in mocks, "
-        "given URLs or the live sandboxes.",
-        epilog="examples:\n"
-        f"  {prog}\n"
-        f"  {prog} --novapost-url http://127.0.0.1:8010/v.1.0\n"
-        f"  MAX_EXAMPLES=5 {prog} --target live\n\n"
-        "exit status: 0 every tested carrier passed, 1 a failure, 2 usage error",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument(
-        "--target",
-        choices=["mock", "url", "live"],
-        default=os.environ.get("TARGET") or "mock",
-        help="mock (default): the built-in mocks; url: the servers of --<carrier>-url or "
-        "<CARRIER>_URL; live: the real sandboxes",
-    )
-    for info in registry.all_carriers():
-        parser.add_argument(
-            f"--{info.name}-url",
-            dest=f"url_{info.name}",
-            metavar="URL",
-            help=f"a running {info.title} server ({info.url_env})",
-        )
-    parser.add_argument(
-        "--max-examples",
-        type=int,
-        # a string default goes through type=int: a bad MAX_EXAMPLES is a usage error
-        default=os.environ.get("MAX_EXAMPLES") or str(DEFAULT_MAX_EXAMPLES),
-        help=f"cases per operation and phase (MAX_EXAMPLES, default {DEFAULT_MAX_EXAMPLES})",
-    )
-    parser.add_argument("--seed", type=int, default=os.environ.get("SEED") or None)
-    parser.add_argument("--workers", type=int, default=1)
-    parser.add_argument(
-        "--report-dir",
-        type=Path,
-        default=DEFAULT_REPORT_DIR,
-        help=f"where reports go (default: {DEFAULT_REPORT_DIR} under the current directory)",
-    )
-    return parser
 
 
 def _shown(path: Path) -> str:
@@ -269,13 +213,8 @@ def _shown(path: Path) -> str:
         return str(path)
 
 
-def main(argv: Sequence[str] | None = None, *, prog: str = "carriers contract") -> int:
-    args = build_parser(prog).parse_args(argv)
-    try:
-        require("contract", "the contract suite")
-    except MissingExtraError as exc:
-        print(f"{prog}: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+def run_all(args: argparse.Namespace, *, prog: str) -> int:
+    """Test every carrier as ``args`` (from ``carriers_contract.cli``) asks; the exit status."""
     kind: TargetKind = args.target
     urls = {info.name: getattr(args, f"url_{info.name}") for info in registry.all_carriers()}
     try:

@@ -5,7 +5,10 @@ a JWT minted by the facade, exactly as a user's code would get it, with the
 headers its auth flow sets. Schemathesis caches it for 50 minutes and asks again
 after a refusal; asking again drops the token that was refused (only if it is
 still the facade's current one), so the next call mints a fresh one instead of
-replaying the refused token.
+replaying the refused token. Operations that declare only the key's scheme
+(``CarrierInfo.api_key_scheme``: Shipyo's token route) get the headers the flow
+sets on its public requests. Both are hook providers: a schemathesis config with
+an ``[auth]`` section would unregister them.
 """
 
 from __future__ import annotations
@@ -56,10 +59,34 @@ class WrapperJWT:
     def set(self, case: Case[Any], data: str, ctx: AuthContext) -> None:
         request = httpx.Request("GET", str(self.facade.base_url) + "/")
         self.facade.auth.apply_token(request, data)
-        for raw_name, raw_value in request.headers.raw:  # names as the flow wrote them
-            name = raw_name.decode("latin-1")
-            if name.lower() != "host":
-                case.headers[name] = raw_value.decode("latin-1")
+        _copy_headers(request, case)
+
+
+class WrapperKey:
+    """The key's headers, as the facade's flow sets them on a public request."""
+
+    facade: Any
+
+    def get(self, case: Case[Any], ctx: AuthContext) -> str:
+        return "key"
+
+    def set(self, case: Case[Any], data: str, ctx: AuthContext) -> None:
+        request = httpx.Request("GET", str(self.facade.base_url) + "/")
+        self.facade.auth.apply_public(request)
+        _copy_headers(request, case)
+
+
+def _copy_headers(request: httpx.Request, case: Case[Any]) -> None:
+    for raw_name, raw_value in request.headers.raw:  # names as the flow wrote them
+        name = raw_name.decode("latin-1")
+        if name.lower() != "host":
+            case.headers[name] = raw_value.decode("latin-1")
+
+
+def declares_only(scheme: str, other: str) -> Any:
+    """A matcher: the operation's security names ``scheme`` and not ``other``."""
+    has, has_other = declares(scheme), declares(other)
+    return lambda ctx: has(ctx) and not has_other(ctx)
 
 
 def register() -> None:
@@ -73,3 +100,8 @@ def register() -> None:
     schemathesis.auth(refresh_interval=REFRESH_SECONDS, retry_on=statuses).apply_to(
         declares(info.jwt_scheme)
     )(provider)
+    if info.api_key_scheme:
+        key_provider = type(f"{provider.__name__}Key", (WrapperKey,), {"facade": facade})
+        schemathesis.auth().apply_to(declares_only(info.api_key_scheme, info.jwt_scheme))(
+            key_provider
+        )

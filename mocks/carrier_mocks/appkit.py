@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Collection, Sequence
 
 from starlette.applications import Starlette
@@ -19,6 +20,9 @@ __all__ = ["ErrorResponse", "build_app"]
 
 ErrorResponse = Callable[[int, str], Response]
 
+_TEMPLATE = re.compile(r"\\\{[^/]*?\\\}")
+"""A path parameter such as ``{parcel_id}`` once ``re.escape`` has escaped its braces."""
+
 
 def build_app(
     *,
@@ -35,6 +39,12 @@ def build_app(
     ``operations`` are the spec's ``"METHOD /path"`` keys, relative to ``api_prefix``.
     """
 
+    templated = [
+        (key, re.compile(_TEMPLATE.sub("[^/]+", re.escape(key)) + "$"))
+        for key in operations
+        if "{" in key
+    ]
+
     def route_of(method: str, path: str) -> str | None:
         # HEAD runs the GET handler (a token is minted, just not sent), so it counts as GET.
         method = "GET" if method == "HEAD" else method
@@ -42,6 +52,9 @@ def build_app(
             key = f"{method} {path[len(api_prefix) :]}"
             if key in operations:
                 return key
+            for operation, pattern in templated:  # "GET /parcels/{parcel_id}"
+                if pattern.match(key):
+                    return operation
         key = f"{method} {path}"
         return key if key == WHOAMI_ROUTE else None
 

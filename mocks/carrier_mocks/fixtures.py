@@ -1,6 +1,7 @@
 """The seed data of both mocks: who is registered, which keys exist and in which state.
 
-A fixtures file is JSON with two sections, ``novapost`` and ``shipyo``. Times are
+A fixtures file is JSON with two sections, ``novapost`` and ``shipyo``, and one
+per other registered carrier (kept as JSON for that carrier's mock). Times are
 given in days relative to the moment the mock starts (or is reset), so one file
 describes the same situation on any date. The file is checked completely when it
 is loaded: a mistake stops the mock at start with a message naming the entry,
@@ -13,10 +14,12 @@ from __future__ import annotations
 import ipaddress
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
+
+from carriers import registry
 
 __all__ = [
     "DEFAULT_FIXTURES_NAME",
@@ -107,10 +110,15 @@ class ShipyoFixtures:
 
 @dataclass(frozen=True)
 class Fixtures:
-    """Everything both mocks are seeded with."""
+    """Everything the mocks are seeded with.
+
+    ``others`` holds the sections of other registered carriers, by name, as parsed
+    JSON: their mock apps check and read their own section.
+    """
 
     novapost: NovaPostFixtures
     shipyo: ShipyoFixtures
+    others: Mapping[str, Any] = field(default_factory=dict)
 
 
 def load_fixtures(path: str | Path) -> Fixtures:
@@ -237,8 +245,10 @@ def _json_type(kind: type[Any]) -> str:
 
 
 def _parse_root(data: object) -> Fixtures:
-    root = _Entry(data, "top level", {"description", "novapost", "shipyo"})
+    others = {name for name in registry.names() if name not in ("novapost", "shipyo")}
+    root = _Entry(data, "top level", {"description", "novapost", "shipyo", *others})
     root.optional_text("description")
+    sections = {name: root.mapping(name) for name in sorted(others)}
     novapost = _Entry(root.mapping("novapost") or {}, "novapost", {"clients", "keys"})
     shipyo = _Entry(root.mapping("shipyo") or {}, "shipyo", {"keys"})
     clients = _items(novapost, "clients", _parse_client)
@@ -246,7 +256,11 @@ def _parse_root(data: object) -> Fixtures:
     _check_novapost(clients, keys)
     shipyo_keys = _items(shipyo, "keys", _parse_shipyo_key)
     _check_shipyo(shipyo_keys)
-    return Fixtures(NovaPostFixtures(clients, keys), ShipyoFixtures(shipyo_keys))
+    return Fixtures(
+        NovaPostFixtures(clients, keys),
+        ShipyoFixtures(shipyo_keys),
+        {name: section for name, section in sections.items() if section is not None},
+    )
 
 
 def _items(parent: _Entry, name: str, parse: Callable[[object, str], T]) -> tuple[T, ...]:

@@ -16,6 +16,7 @@ from carrier_mocks.fixtures import (
     load_fixtures,
     parse_fixtures,
 )
+from carriers import registry
 
 DEFAULT_FILE = Path(fixtures_module.__file__).with_name(DEFAULT_FIXTURES_NAME)
 
@@ -130,3 +131,32 @@ def test_error_messages_never_quote_api_keys() -> None:
 def test_duplicate_json_fields_are_rejected() -> None:
     with pytest.raises(FixturesError, match="duplicate field 'shipyo'"):
         parse_fixtures('{"shipyo": {}, "shipyo": {}}')
+
+
+def test_other_registered_carriers_get_their_own_section() -> None:
+    """A third carrier's mock reads its section; names no carrier has are still refused."""
+    info = registry.CarrierInfo(
+        name="zeta",
+        title="Zeta",
+        package="zeta_client",
+        spec="openapi.yaml",
+        api_key_env="ZETA_API_KEY",
+        environments={"live": "https://zeta.invalid"},
+        default_environment="live",
+        test_environment="live",
+        token_operation="GET /token",
+        jwt_scheme="Bearer",
+        facade="zeta:Zeta",
+        mock_app="zeta:create_app",
+        docs_api_key="z",
+    )
+    registry.register(info)
+    try:
+        parsed = parse_fixtures('{"zeta": {"keys": ["z1"]}}')
+        assert parsed.others == {"zeta": {"keys": ["z1"]}}
+        with pytest.raises(FixturesError, match="unknown field 'omega'"):
+            parse_fixtures('{"omega": {}}')
+    finally:
+        registry.unregister("zeta")
+    with pytest.raises(FixturesError, match="unknown field 'zeta'"):
+        parse_fixtures('{"zeta": {}}')

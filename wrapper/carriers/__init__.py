@@ -20,6 +20,7 @@ from ._version import __version__
 
 if TYPE_CHECKING:
     from . import errors, registry
+    from ._base import Carrier
     from .auth import JWTAuth, NovaPostAuth, ShipyoAuth
     from .errors import (
         APIConnectionError,
@@ -67,6 +68,7 @@ _ERRORS = (
 )
 _WHERE: dict[str, str] = {
     **dict.fromkeys(_ERRORS, "errors"),
+    "Carrier": "_base",
     "JWTAuth": "auth",
     "NovaPostAuth": "auth",
     "ShipyoAuth": "auth",
@@ -89,6 +91,7 @@ __all__ = [
     "APITimeoutError",
     "AuthenticationError",
     "BadRequestError",
+    "Carrier",
     "CarrierError",
     "CarrierInfo",
     "ConfigurationError",

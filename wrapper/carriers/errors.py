@@ -211,9 +211,7 @@ def parse_retry_after(
             return None
         if when.tzinfo is None:
             when = when.replace(tzinfo=datetime.UTC)
-        current = (
-            now() if now is not None else datetime.datetime.now(datetime.UTC).timestamp()
-        )
+        current = now() if now is not None else datetime.datetime.now(datetime.UTC).timestamp()
         seconds = when.timestamp() - current
     if seconds != seconds or seconds in (float("inf"), float("-inf")):  # NaN or infinite
         return None

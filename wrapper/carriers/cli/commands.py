@@ -227,5 +227,5 @@ def cmd_mock(args: argparse.Namespace) -> int:
 
 
 def cmd_contract(args: argparse.Namespace) -> int:
-    """Run the contract suite: ``carriers_contract.run.main``."""
+    """Run the contract suite: ``carriers_contract.cli.main``."""
     return run_delegate("contract", args.rest)

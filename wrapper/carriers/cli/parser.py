@@ -46,7 +46,7 @@ DELEGATES: dict[str, Delegate] = {
         "carrier_mocks.cli", "mock", "the mock servers", "serve the mock servers until interrupted"
     ),
     "contract": Delegate(
-        "carriers_contract.run", "contract", "the contract suite", "run the contract suite"
+        "carriers_contract.cli", "contract", "the contract suite", "run the contract suite"
     ),
 }
 """Commands whose arguments, ``--help`` included, all go to another module's ``main``."""
