@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
-from carrier_mocks.server import Api, MockServer
+from carrier_mocks.server import MockServer
 from carriers.redaction import redact
 
 from bench import overhead, singleflight, soak, throughput
@@ -29,14 +29,14 @@ SECTIONS = ("overhead", "singleflight", "throughput", "soak")
 DEFAULT_REPORT = ROOT / "reports" / "bench.json"
 _SOAK_TIMEOUT = 300.0
 
-Measure = Callable[[dict[Api, MockServer]], list[Row]]
+Measure = Callable[[dict[str, MockServer]], list[Row]]
 
 
 @contextmanager
-def _servers() -> Iterator[dict[Api, MockServer]]:
+def _servers() -> Iterator[dict[str, MockServer]]:
     """Fresh mocks for one section, so that no section sees another's state."""
     with ExitStack() as stack:
-        yield {carrier.api: stack.enter_context(mock_server(carrier.api)) for carrier in CARRIERS}
+        yield {c.name: stack.enter_context(mock_server(c.name)) for c in CARRIERS}
 
 
 def _soak_rows(calls: int) -> list[Row]:
@@ -88,7 +88,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"bench: {about['nproc']} CPUs ({about['cpu_model']}), Python {about['python']}",
         flush=True,
     )
-    started = datetime.datetime.now(datetime.timezone.utc)
+    started = datetime.datetime.now(datetime.UTC)
     begin = time.perf_counter()
     rows: list[Row] = []
     for section in sections:

@@ -19,15 +19,14 @@ from dataclasses import dataclass
 
 import httpx
 import jwt as pyjwt
-from carrier_mocks.server import Api, MockServer
+from carrier_mocks.server import MockServer
 
-from bench.apis import CARRIERS, WHOAMI, Carrier, Facade
+from bench.apis import CARRIERS, WHOAMI, BenchCarrier, Facade
 from bench.report import Row, Target
 from bench.stats import RatioSummary, round_order, summarize
 
 __all__ = ["IN_MEMORY", "LOOPBACK", "Plan", "in_memory_transport", "run"]
 
-_JSON = {"content-type": "application/json"}
 _MEMORY_ORIGIN = "http://127.0.0.1:9"  # never dialled: the transport answers in memory
 
 
@@ -55,19 +54,31 @@ def _check(response: httpx.Response) -> None:
         raise UnexpectedResponse(f"HTTP {response.status_code} from {response.request.url.path}")
 
 
-def in_memory_transport(carrier: Carrier, jwt: str) -> httpx.MockTransport:
-    """Answers the token route with ``jwt``, and whoami with 200 only when the headers carry it."""
+def _replay(response: httpx.Response) -> Callable[[], httpx.Response]:
+    """A fresh copy of ``response`` per call, as a server writes a fresh answer."""
+    status, headers, body = response.status_code, response.headers, response.content
+    return lambda: httpx.Response(status, headers=headers, content=body)
+
+
+def in_memory_transport(carrier: BenchCarrier, jwt: str) -> httpx.MockTransport:
+    """Answers the token route with ``jwt``, and whoami with 200 only when the headers carry it.
+
+    The answers are the ones the carrier's mock gave, recorded once per process.
+    """
     expected = [(name.lower(), value) for name, value in carrier.static_headers(jwt).items()]
-    body = carrier.whoami_body()
+    whoami = _replay(carrier.whoami_response())
+    refused = _replay(carrier.refusal_response())
+    minted = _replay(carrier.token_response(jwt))
+    token_path = carrier.token_path
 
     def handler(request: httpx.Request) -> httpx.Response:
         path = request.url.path
         if path == WHOAMI:
             if all(request.headers.get(name) == value for name, value in expected):
-                return httpx.Response(200, content=body, headers=_JSON)
-            return httpx.Response(401, json={"errors": {"Authorization": "Invalid token"}})
-        if path.endswith(carrier.token_path):
-            return carrier.token_response(jwt)
+                return whoami()
+            return refused()
+        if path == token_path:
+            return minted()
         return httpx.Response(404)
 
     return httpx.MockTransport(handler)
@@ -129,7 +140,11 @@ async def _compare_async(
 
 
 def _sync_pair(
-    carrier: Carrier, facade: Facade, url: str, plan: Plan, transport: httpx.BaseTransport | None
+    carrier: BenchCarrier,
+    facade: Facade,
+    url: str,
+    plan: Plan,
+    transport: httpx.BaseTransport | None,
 ) -> RatioSummary:
     headers = carrier.static_headers(facade.jwt())
     plain = httpx.Client(headers=headers, transport=transport)
@@ -141,7 +156,7 @@ def _sync_pair(
 
 
 def _async_pair(
-    carrier: Carrier,
+    carrier: BenchCarrier,
     facade: Facade,
     url: str,
     plan: Plan,
@@ -159,7 +174,7 @@ def _async_pair(
     return asyncio.run(main())
 
 
-def _row(carrier: Carrier, mode: str, plan: Plan, result: RatioSummary, mints: int) -> Row:
+def _row(carrier: BenchCarrier, mode: str, plan: Plan, result: RatioSummary, mints: int) -> Row:
     return Row(
         section="auth overhead",
         name=f"{carrier.title} {mode} {plan.where} (median ratio)",
@@ -178,7 +193,7 @@ def _row(carrier: Carrier, mode: str, plan: Plan, result: RatioSummary, mints: i
     )
 
 
-def measure(carrier: Carrier, mode: str, plan: Plan, server: MockServer | None) -> Row:
+def measure(carrier: BenchCarrier, mode: str, plan: Plan, server: MockServer | None) -> Row:
     """One figure: ``mode`` is "sync" or "async"; no ``server`` means in memory."""
     if server is not None:
         url = server.origin + WHOAMI
@@ -188,7 +203,7 @@ def measure(carrier: Carrier, mode: str, plan: Plan, server: MockServer | None) 
     else:
         url = _MEMORY_ORIGIN + WHOAMI
         memory = in_memory_transport(carrier, _bench_jwt())
-        base_url = _MEMORY_ORIGIN + ("/v.1.0" if carrier.api == "novapost" else "")
+        base_url = _MEMORY_ORIGIN + carrier.info.mock_path
         facade = carrier.facade(base_url, transport=memory, async_transport=memory)
         sync_transport, async_transport = memory, memory
     if mode == "sync":
@@ -198,12 +213,12 @@ def measure(carrier: Carrier, mode: str, plan: Plan, server: MockServer | None) 
     return _row(carrier, mode, plan, result, facade.auth.mint_count)
 
 
-def run(servers: Mapping[Api, MockServer]) -> list[Row]:
+def run(servers: Mapping[str, MockServer]) -> list[Row]:
     """Every overhead figure: both carriers, sync and async, loopback and in memory."""
     rows = []
     for plan in (LOOPBACK, IN_MEMORY):
         for carrier in CARRIERS:
             for mode in ("sync", "async"):
-                server = servers[carrier.api] if plan is LOOPBACK else None
+                server = servers[carrier.name] if plan is LOOPBACK else None
                 rows.append(measure(carrier, mode, plan, server))
     return rows

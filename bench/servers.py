@@ -3,7 +3,7 @@
 A mock served from a thread of the measuring process would share its interpreter
 lock: the server's work would be timed as client work, and a load generator would
 throttle the server it loads. So each mock runs ``carrier_mocks.server.serve`` in a
-child process (``python -m bench.servers API``) that prints its origin and serves
+child process (``python -m bench.servers NAME``, a registry name) that prints its origin and serves
 until its stdin closes; the parent drives it through a ``MockServer`` handle, over
 HTTP on 127.0.0.1, exactly as a handle from ``serve()`` would. Tests may ask for
 an in-process server instead, which starts faster.
@@ -18,15 +18,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from carrier_mocks.server import Api, MockServer, MockServerError, serve
+from carrier_mocks.server import MockServer, MockServerError, serve
+from carriers.registry import names
 
-__all__ = ["NOVAPOST_KEY", "ROOT", "SHIPYO_KEY", "mock_server"]
+__all__ = ["ROOT", "mock_server"]
 
 ROOT = Path(__file__).resolve().parent.parent
-NOVAPOST_KEY = "np_test_4f1c2b9e8a7d6c5b"
-"""The default fixtures' active Nova Post key (phone 498213437654)."""
-SHIPYO_KEY = "ak_1234567890abcdef"
-"""The default fixtures' active Shipyo key."""
 
 _START_SECONDS = 30.0
 _STOP_SECONDS = 15.0
@@ -42,8 +39,8 @@ def _read_origin(process: subprocess.Popen[str]) -> str:
 
 
 @contextmanager
-def mock_server(api: Api, *, separate_process: bool = True) -> Iterator[MockServer]:
-    """A running mock of ``api`` on a free port of 127.0.0.1, stopped on exit."""
+def mock_server(api: str, *, separate_process: bool = True) -> Iterator[MockServer]:
+    """A running mock of carrier ``api`` on a free port of 127.0.0.1, stopped on exit."""
     if not separate_process:
         with serve(api, host="127.0.0.1") as server:
             yield server
@@ -73,7 +70,7 @@ def mock_server(api: Api, *, separate_process: bool = True) -> Iterator[MockServ
             process.stdout.close()
 
 
-def _child(api: Api) -> None:
+def _child(api: str) -> None:
     with serve(api, host="127.0.0.1") as server:
         print(server.origin, flush=True)
         sys.stdin.read()  # until the parent closes the pipe (or exits)
@@ -81,6 +78,6 @@ def _child(api: Api) -> None:
 
 if __name__ == "__main__":
     name = sys.argv[1] if len(sys.argv) == 2 else ""
-    if name not in ("novapost", "shipyo"):
-        raise SystemExit("usage: python -m bench.servers novapost|shipyo")
-    _child("novapost" if name == "novapost" else "shipyo")
+    if name not in names():
+        raise SystemExit(f"usage: python -m bench.servers {'|'.join(names())}")
+    _child(name)

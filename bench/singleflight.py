@@ -18,10 +18,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import httpx
-from carrier_mocks.server import Api, MockServer
+from carrier_mocks.server import MockServer
 from carrier_mocks.tokens import TOKEN_TTL_SECONDS
+from carriers import _hooks
 
-from bench.apis import CARRIERS, WHOAMI, WHOAMI_ROUTE, Carrier, Facade
+from bench.apis import CARRIERS, WHOAMI, WHOAMI_ROUTE, BenchCarrier, Facade
 from bench.report import Row, Target
 
 __all__ = ["TASKS", "THREADS", "Burst", "OffsetClock", "run"]
@@ -102,7 +103,7 @@ async def _task_burst(client: httpx.AsyncClient, url: str, count: int) -> Counte
     gate.set()
     try:
         return Counter(await asyncio.wait_for(asyncio.gather(*tasks), _BURST_SECONDS))
-    except asyncio.TimeoutError:
+    except TimeoutError:
         return Counter({"still running": count})
 
 
@@ -115,7 +116,7 @@ def _prepare(server: MockServer, clock: OffsetClock, scenario: str) -> None:
 
 
 def _burst(
-    carrier: Carrier,
+    carrier: BenchCarrier,
     scenario: str,
     before: Mapping[str, int],
     after: Mapping[str, int],
@@ -129,13 +130,15 @@ def _burst(
     )
 
 
-def _fresh(carrier: Carrier, server: MockServer) -> tuple[Facade, OffsetClock]:
+def _fresh(carrier: BenchCarrier, server: MockServer) -> tuple[Facade, OffsetClock]:
     server.reset()  # the mock clock back to wall time, like the new client's
     clock = OffsetClock()
-    return carrier.facade(server.base_url, clock=clock), clock
+    with _hooks.replaced(clock=clock):  # the facade keeps the clock it was built with
+        facade = carrier.facade(server.base_url)
+    return facade, clock
 
 
-def threads(carrier: Carrier, server: MockServer, count: int = THREADS) -> list[Burst]:
+def threads(carrier: BenchCarrier, server: MockServer, count: int = THREADS) -> list[Burst]:
     """The three bursts of ``count`` threads on one facade."""
     facade, clock = _fresh(carrier, server)
     url = server.origin + WHOAMI
@@ -152,7 +155,7 @@ def threads(carrier: Carrier, server: MockServer, count: int = THREADS) -> list[
     return bursts
 
 
-def tasks(carrier: Carrier, server: MockServer, count: int = TASKS) -> list[Burst]:
+def tasks(carrier: BenchCarrier, server: MockServer, count: int = TASKS) -> list[Burst]:
     """The three bursts of ``count`` asyncio tasks on one facade."""
     facade, clock = _fresh(carrier, server)
     url = server.origin + WHOAMI
@@ -173,7 +176,7 @@ def tasks(carrier: Carrier, server: MockServer, count: int = TASKS) -> list[Burs
     return asyncio.run(main())
 
 
-def _rows(carrier: Carrier, crowd: str, bursts: list[Burst]) -> list[Row]:
+def _rows(carrier: BenchCarrier, crowd: str, bursts: list[Burst]) -> list[Row]:
     return [
         Row(
             section="single-flight",
@@ -189,12 +192,12 @@ def _rows(carrier: Carrier, crowd: str, bursts: list[Burst]) -> list[Row]:
     ]
 
 
-def run(servers: Mapping[Api, MockServer]) -> list[Row]:
+def run(servers: Mapping[str, MockServer]) -> list[Row]:
     """Every burst, both carriers, tasks and threads, plus the count of failed calls."""
     rows: list[Row] = []
     failed = 0
     for carrier in CARRIERS:
-        server = servers[carrier.api]
+        server = servers[carrier.name]
         for crowd, bursts in (
             (f"{TASKS:,} tasks", tasks(carrier, server)),
             (f"{THREADS} threads", threads(carrier, server)),

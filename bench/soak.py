@@ -1,8 +1,8 @@
 """The fault soak: thousands of calls through the wrapper while the mocks misbehave.
 
 Calls are authorized ``GET /__mock__/whoami`` requests through the facades' httpx
-clients, in blocks that rotate between Nova Post and Shipyo, sync (a thread pool)
-and async (tasks on one event loop). Before a fifth of the calls a fault is
+clients, in blocks that rotate between the registry's carriers, sync (a thread
+pool) and async (tasks on one event loop). Before a fifth of the calls a fault is
 injected: a 500, a 503 with ``Retry-After``, a dropped connection, a delay past the
 client timeout, or every token revoked (the next authorized calls get 401). A
 fault hits the next request of the route, whichever call sends it.
@@ -41,7 +41,7 @@ from carrier_mocks.server import MockServer
 from carriers import CarrierError
 from carriers.redaction import redact
 
-from bench.apis import CARRIERS, NOVAPOST, SHIPYO, WHOAMI, WHOAMI_ROUTE, Carrier, Facade
+from bench.apis import CARRIERS, WHOAMI, WHOAMI_ROUTE, BenchCarrier, Facade
 from bench.memory import MemoryMark, mark, peak_rss_kib
 from bench.report import Row, Target
 from bench.servers import mock_server
@@ -62,13 +62,11 @@ KINDS = ("500", "503", "drop", "delay", "revoke")
 """The injected faults, in equal shares."""
 
 Mode = Literal["sync", "async"]
-PATHS: tuple[tuple[Carrier, Mode], ...] = (
-    (NOVAPOST, "sync"),
-    (SHIPYO, "sync"),
-    (NOVAPOST, "async"),
-    (SHIPYO, "async"),
+MODES: tuple[Mode, ...] = ("sync", "async")
+PATHS: tuple[tuple[BenchCarrier, Mode], ...] = tuple(
+    (carrier, mode) for mode in MODES for carrier in CARRIERS
 )
-"""The four ways through the wrapper, taken in turn, one block each."""
+"""The ways through the wrapper (each carrier sync, then each async), one block each in turn."""
 
 _BLOCK_SECONDS = 300.0
 _LOGGERS = ("carriers", "httpx", "httpcore")
@@ -92,7 +90,8 @@ class SoakConfig:
     max_retry_after: float = 2.0
     seed: int = 7
     memory_mark: int = 2_000
-    """Memory is first marked here: two turns through the four ways, every client warm."""
+    """Memory is first marked here: two turns through the four ways of the two built-in
+    carriers, every client warm."""
     separate_process: bool = True
     """Serve the mocks from processes of their own (tests may serve them in-process)."""
 
@@ -102,7 +101,7 @@ class Call:
     """One planned call: the way it goes and the fault injected just before it."""
 
     index: int
-    carrier: Carrier
+    carrier: BenchCarrier
     mode: Mode
     fault: str | None = None
     retry_after: int = 0
@@ -381,8 +380,8 @@ class _Soak:
         self.secrets = secrets
         self.facades: dict[str, Facade] = {}
         for carrier in CARRIERS:
-            server = servers[carrier.api]
-            self.facades[carrier.api] = carrier.facade(
+            server = servers[carrier.name]
+            self.facades[carrier.name] = carrier.facade(
                 server.base_url,
                 timeout=config.timeout,
                 max_retries=config.max_retries,
@@ -397,7 +396,7 @@ class _Soak:
         self.urls = {api: server.origin + WHOAMI for api, server in servers.items()}
 
     def inject(self, call: Call) -> None:
-        server = self.servers[call.carrier.api]
+        server = self.servers[call.carrier.name]
         if call.fault == "500":
             server.fault(WHOAMI_ROUTE, status=500)
         elif call.fault == "503":
@@ -429,8 +428,8 @@ class _Soak:
         record = CallRecord()
         token = _current.set(record)
         try:
-            client = self.facades[call.carrier.api].client.get_httpx_client()
-            self._answered(record, client.get(self.urls[call.carrier.api]))
+            client = self.facades[call.carrier.name].client.get_httpx_client()
+            self._answered(record, client.get(self.urls[call.carrier.name]))
         except Exception as exc:
             self._failed(record, exc)
         finally:
@@ -443,8 +442,8 @@ class _Soak:
         record = CallRecord()
         token = _current.set(record)
         try:
-            client = self.facades[call.carrier.api].client.get_async_httpx_client()
-            self._answered(record, await client.get(self.urls[call.carrier.api]))
+            client = self.facades[call.carrier.name].client.get_async_httpx_client()
+            self._answered(record, await client.get(self.urls[call.carrier.name]))
         except Exception as exc:
             self._failed(record, exc)
         finally:
@@ -474,7 +473,7 @@ class _Soak:
             return await asyncio.wait_for(
                 asyncio.gather(*(bounded(call) for call in calls)), _BLOCK_SECONDS
             )
-        except asyncio.TimeoutError:
+        except TimeoutError:
             return [CallRecord(outcome="still running", category="other") for _ in calls]
 
     async def aclose(self) -> None:
@@ -511,8 +510,8 @@ def _drive(
                 result.first_mark = _mark_dict(mark(done))
         result.last_mark = _mark_dict(mark(done))
         for carrier in CARRIERS:
-            result.mints[carrier.api] = servers[carrier.api].stats()[carrier.token_route]
-            result.wrapper_mints[carrier.api] = soak.facades[carrier.api].auth.mint_count
+            result.mints[carrier.name] = servers[carrier.name].stats()[carrier.token_route]
+            result.wrapper_mints[carrier.name] = soak.facades[carrier.name].auth.mint_count
     finally:
         loop.run_until_complete(soak.aclose())
         loop.close()
@@ -527,7 +526,7 @@ def run_soak(config: SoakConfig) -> SoakResult:
         if call.fault:
             result.injected[call.fault] = result.injected.get(call.fault, 0) + 1
             if call.fault == "revoke":
-                api = call.carrier.api
+                api = call.carrier.name
                 result.revocations[api] = result.revocations.get(api, 0) + 1
     secrets = Secrets(carrier.key for carrier in CARRIERS)
     begin = time.perf_counter()
@@ -535,8 +534,8 @@ def run_soak(config: SoakConfig) -> SoakResult:
         log_path = Path(scratch) / "debug.log"
         with contextlib.ExitStack() as stack:
             servers: dict[str, MockServer] = {
-                carrier.api: stack.enter_context(
-                    mock_server(carrier.api, separate_process=config.separate_process)
+                carrier.name: stack.enter_context(
+                    mock_server(carrier.name, separate_process=config.separate_process)
                 )
                 for carrier in CARRIERS
             }
@@ -585,14 +584,14 @@ def rows(result: SoakResult) -> list[Row]:
         ),
     ]
     for carrier in CARRIERS:
-        revoked = result.revocations.get(carrier.api, 0)
+        revoked = result.revocations.get(carrier.name, 0)
         out.append(
             Row(
                 section,
                 f"{carrier.title} mints (mock count; {revoked} revocations)",
-                result.mints.get(carrier.api, 0),
+                result.mints.get(carrier.name, 0),
                 target=Target("<=", revoked + 1),
-                note=f"{result.wrapper_mints.get(carrier.api, 0)} tokens stored by the facade",
+                note=f"{result.wrapper_mints.get(carrier.name, 0)} tokens stored by the facade",
             )
         )
     out += [

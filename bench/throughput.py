@@ -3,7 +3,7 @@
 The load comes from 32 keep-alive connections written by a minimal HTTP/1.1
 client on asyncio streams, far cheaper per request than the server, so that the
 figure is the server's (the mock runs in a process of its own). The contract
-figure times ``python -m contract_tests`` as ``make contract`` runs it (with a fixed
+figure times ``python -m carriers_contract`` as ``make contract`` runs it (with a fixed
 seed) and counts the cases from the JSON reports schemathesis writes. Both are
 reported, without targets, so that a regression shows.
 """
@@ -23,12 +23,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from carrier_mocks.server import Api, MockServer
+from carrier_mocks.server import MockServer
+from carriers.registry import all_carriers
+from carriers_contract.cli import DEFAULT_MAX_EXAMPLES
 
-from bench.apis import CARRIERS, Carrier
+from bench.apis import CARRIERS, BenchCarrier
 from bench.report import Row, Target
 from bench.servers import ROOT
-from contract_tests.run import DEFAULT_MAX_EXAMPLES
 
 __all__ = [
     "CONNECTIONS",
@@ -64,14 +65,17 @@ class Load:
         return self.requests / self.seconds if self.seconds > 0 else 0.0
 
 
-def request_bytes(carrier: Carrier, origin: str) -> bytes:
-    """The token request of ``carrier`` as raw HTTP/1.1, sent again and again."""
-    host = origin.removeprefix("http://")
-    if carrier.api == "novapost":
-        target, extra = f"/v.1.0{carrier.token_path}?apiKey={carrier.key}", ""
-    else:
-        target, extra = carrier.token_path, f"x-api-key: {carrier.key}\r\n"
-    return f"GET {target} HTTP/1.1\r\nHost: {host}\r\n{extra}\r\n".encode("ascii")
+def request_bytes(carrier: BenchCarrier, origin: str) -> bytes:
+    """The token request of ``carrier`` as raw HTTP/1.1, sent again and again.
+
+    It is the mint the facade sent to the mock, with the key where the facade puts
+    it; httpx's default headers are left out, so the load stays the request line,
+    Host and the credential.
+    """
+    mint = carrier.recording.mint
+    lines = [f"{mint.method} {mint.target} HTTP/1.1", f"Host: {origin.removeprefix('http://')}"]
+    lines += [f"{name}: {value}" for name, value in mint.request_headers]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("ascii")
 
 
 def parse_head(head: bytes) -> tuple[int, int]:
@@ -120,7 +124,10 @@ async def _load(port: int, request: bytes, connections: int, duration: float) ->
 
 
 def token_load(
-    carrier: Carrier, server: MockServer, connections: int = CONNECTIONS, duration: float = DURATION
+    carrier: BenchCarrier,
+    server: MockServer,
+    connections: int = CONNECTIONS,
+    duration: float = DURATION,
 ) -> Load:
     """Mint requests per second on ``carrier``'s token route."""
     port = int(server.origin.rsplit(":", 1)[1])
@@ -147,7 +154,7 @@ def contract_cases(report_dir: Path) -> tuple[dict[str, int], dict[str, float]]:
     """Cases generated and schemathesis' running time, per API, from its JSON reports."""
     cases: dict[str, int] = {}
     seconds: dict[str, float] = {}
-    for api in ("novapost", "shipyo"):
+    for api in (info.name for info in all_carriers()):
         path = report_dir / f"{api}.json"
         if not path.exists():
             continue
@@ -158,16 +165,16 @@ def contract_cases(report_dir: Path) -> tuple[dict[str, int], dict[str, float]]:
 
 
 def contract_run(max_examples: int = CONTRACT_MAX_EXAMPLES) -> ContractRun:
-    """``python -m contract_tests`` against the mocks, its output kept unless it fails."""
+    """``python -m carriers_contract`` against the mocks, its output kept unless it fails."""
     env = {**os.environ, "MAX_EXAMPLES": str(max_examples), "SEED": str(CONTRACT_SEED)}
     env.pop("TARGET", None)
-    env.pop("NOVAPOST_URL", None)
-    env.pop("SHIPYO_URL", None)
+    for info in all_carriers():
+        env.pop(info.url_env, None)
     with tempfile.TemporaryDirectory(prefix="bench-contract-") as scratch:
         begin = time.perf_counter()
         try:
             proc = subprocess.run(
-                [sys.executable, "-m", "contract_tests", "--report-dir", scratch],
+                [sys.executable, "-m", "carriers_contract", "--report-dir", scratch],
                 cwd=ROOT,
                 env=env,
                 capture_output=True,
@@ -186,11 +193,11 @@ def contract_run(max_examples: int = CONTRACT_MAX_EXAMPLES) -> ContractRun:
     return ContractRun(exit_code, wall, cases, seconds)
 
 
-def run(servers: Mapping[Api, MockServer]) -> list[Row]:
+def run(servers: Mapping[str, MockServer]) -> list[Row]:
     """Mints per second on each token route, then the contract run."""
     rows = []
     for carrier in CARRIERS:
-        load = token_load(carrier, servers[carrier.api])
+        load = token_load(carrier, servers[carrier.name])
         refused = load.requests - load.statuses.get(200, 0)
         rows.append(
             Row(

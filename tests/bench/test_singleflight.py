@@ -7,15 +7,15 @@ from collections.abc import Iterator
 import pytest
 from carrier_mocks.server import MockServer
 
-from bench.apis import NOVAPOST, SHIPYO, Carrier
+from bench.apis import CARRIERS, BenchCarrier
 from bench.servers import mock_server
 from bench.singleflight import SCENARIOS, OffsetClock, tasks, threads
 
 
-@pytest.fixture(scope="module", params=[NOVAPOST, SHIPYO], ids=lambda c: c.api)
-def served(request: pytest.FixtureRequest) -> Iterator[tuple[Carrier, MockServer]]:
-    carrier: Carrier = request.param
-    with mock_server(carrier.api, separate_process=False) as server:
+@pytest.fixture(scope="module", params=CARRIERS, ids=lambda c: c.name)
+def served(request: pytest.FixtureRequest) -> Iterator[tuple[BenchCarrier, MockServer]]:
+    carrier: BenchCarrier = request.param
+    with mock_server(carrier.name, separate_process=False) as server:
         yield carrier, server
 
 
@@ -26,7 +26,7 @@ def test_the_client_clock_moves_only_when_told() -> None:
     assert 3600 <= clock() - before < 3660
 
 
-def test_tasks_mint_once_per_burst(served: tuple[Carrier, MockServer]) -> None:
+def test_tasks_mint_once_per_burst(served: tuple[BenchCarrier, MockServer]) -> None:
     carrier, server = served
     bursts = tasks(carrier, server, count=100)
     assert [burst.scenario for burst in bursts] == list(SCENARIOS)
@@ -38,7 +38,7 @@ def test_tasks_mint_once_per_burst(served: tuple[Carrier, MockServer]) -> None:
     assert refused.whoami_requests == 200  # every call refused once, then replayed
 
 
-def test_threads_mint_once_per_burst(served: tuple[Carrier, MockServer]) -> None:
+def test_threads_mint_once_per_burst(served: tuple[BenchCarrier, MockServer]) -> None:
     carrier, server = served
     bursts = threads(carrier, server, count=16)
     assert [burst.mints for burst in bursts] == [1, 1, 1]

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.apis import NOVAPOST, SHIPYO
+from bench.apis import carrier
 from bench.soak import (
     KINDS,
     CallRecord,
@@ -29,6 +29,8 @@ from bench.soak import (
     run_soak,
 )
 
+NOVAPOST = carrier("novapost")
+SHIPYO = carrier("shipyo")
 JWT = (
     "eyJ0eXAiOiJKV1QiLCJhbGciOiJIUzI1NiJ9"
     ".eyJpc3MiOiJzaGlweW8iLCJleHAiOjE5MDAwMDAwMDB9"
@@ -54,7 +56,7 @@ def test_the_plan_depends_on_the_seed_only() -> None:
 def test_blocks_rotate_through_both_carriers_sync_and_async() -> None:
     runs = list(blocks(plan(SoakConfig(calls=1000, block=100))))
     assert [len(run) for run in runs] == [100] * 10
-    ways = [(run[0].carrier.api, run[0].mode) for run in runs]
+    ways = [(run[0].carrier.name, run[0].mode) for run in runs]
     assert ways[:4] == [
         ("novapost", "sync"),
         ("shipyo", "sync"),

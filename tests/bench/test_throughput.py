@@ -7,8 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from bench.apis import NOVAPOST, SHIPYO
+from bench.apis import CARRIERS, BenchCarrier, carrier
 from bench.throughput import ContractRun, contract_cases, parse_head, request_bytes
+
+NOVAPOST = carrier("novapost")
+SHIPYO = carrier("shipyo")
 
 
 def test_requests_carry_each_carriers_credential() -> None:
@@ -21,6 +24,16 @@ def test_requests_carry_each_carriers_credential() -> None:
     shipyo = request_bytes(SHIPYO, "http://127.0.0.1:8020")
     assert shipyo.startswith(b"GET /api/Token/generate-from-apikey HTTP/1.1\r\n")
     assert b"x-api-key: ak_1234567890abcdef\r\n" in shipyo
+
+
+@pytest.mark.parametrize("carrier", CARRIERS, ids=lambda c: c.name)
+def test_every_carrier_mints_at_its_registry_path(carrier: BenchCarrier) -> None:
+    info = carrier.info
+    request = request_bytes(carrier, "http://127.0.0.1:1")
+    method, path = info.token_operation.split(" ", 1)
+    assert request.startswith(f"{method} {info.mock_path}{path}".encode())
+    assert info.docs_api_key.encode() in request
+    assert request.count(b"\r\n\r\n") == 1 and request.endswith(b"\r\n\r\n")
 
 
 def test_response_heads_give_status_and_length() -> None:
