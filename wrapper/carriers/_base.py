@@ -200,31 +200,20 @@ class Carrier(Generic[ClientT]):
         copy = object.__new__(type(self))
         copy.__dict__.update(self.__dict__)
         copy._options = options
+        sync, async_ = self._pools()
         copy._transports = (
-            None if "transport" in changes else self._pool(),
-            None if "async_transport" in changes else self._apool(),
+            None if "transport" in changes else sync,
+            None if "async_transport" in changes else async_,
         )
         copy._client = copy._build()
         return copy
 
-    def _pool(self) -> httpx.BaseTransport:
-        """This facade's sync transport (the pool its HTTP client uses)."""
-        http = self._client_http()
-        return http._transport
-
-    def _apool(self) -> httpx.AsyncBaseTransport:
-        http = self._client_ahttp()
-        return http._transport
-
-    def _client_http(self) -> httpx.Client:
+    def _pools(self) -> tuple[httpx.BaseTransport, httpx.AsyncBaseTransport]:
+        """The transports (connection pools) of this facade's HTTP clients."""
         client: Any = self._client
-        http: httpx.Client = client.get_httpx_client()
-        return http
-
-    def _client_ahttp(self) -> httpx.AsyncClient:
-        client: Any = self._client
-        http: httpx.AsyncClient = client.get_async_httpx_client()
-        return http
+        sync: httpx.BaseTransport = client.get_httpx_client()._transport
+        async_: httpx.AsyncBaseTransport = client.get_async_httpx_client()._transport
+        return sync, async_
 
     def jwt(self) -> str:
         """A valid JWT: the cached one, or a freshly minted one."""

@@ -21,6 +21,8 @@ __all__ = [
     "check_environment",
     "check_max_retries",
     "check_phone",
+    "check_positive_int",
+    "check_seconds",
     "check_tenant_id",
     "check_timeout",
 ]
@@ -110,15 +112,44 @@ def check_phone(phone: str) -> str:
     return digits
 
 
+MAX_SECONDS = 24 * 3600.0
+"""The longest timeout or deadline accepted: a day (inf or 1e300 would overflow the
+clocks and event loops they reach)."""
+
+
+def check_seconds(value: object, name: str) -> float:
+    """A finite positive number of seconds, at most ``MAX_SECONDS``."""
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not 0 < value <= MAX_SECONDS  # NaN fails both comparisons
+    ):
+        raise ConfigurationError(
+            f"{name} must be a positive number of seconds up to {MAX_SECONDS:.0f}, "
+            f"not {value!r}"
+        )
+    return float(value)
+
+
+def check_positive_int(value: object, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise ConfigurationError(f"{name} must be a positive integer, not {value!r}")
+    return value
+
+
 def check_timeout(timeout: float | httpx.Timeout) -> httpx.Timeout:
-    """A positive number of seconds, or an ``httpx.Timeout``."""
+    """A finite positive number of seconds, or an ``httpx.Timeout`` with such phases."""
     if isinstance(timeout, httpx.Timeout):
+        for phase in ("connect", "read", "write", "pool"):
+            value = getattr(timeout, phase)
+            if value is not None:
+                check_seconds(value, f"timeout.{phase}")
         return timeout
-    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0:
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
         raise ConfigurationError(
             f"timeout must be a positive number of seconds or an httpx.Timeout, not {timeout!r}"
         )
-    return httpx.Timeout(float(timeout))
+    return httpx.Timeout(check_seconds(timeout, "timeout"))
 
 
 def check_max_retries(max_retries: int) -> int:

@@ -34,6 +34,7 @@ __all__ = [
     "NotFoundError",
     "PermissionDeniedError",
     "RateLimitError",
+    "ResponseTooLargeError",
     "ResponseValidationError",
     "ServiceUnavailableError",
     "UnprocessableEntityError",
@@ -87,6 +88,14 @@ class ResponseValidationError(APIError):
     ) -> None:
         super().__init__(message, request=request)
         self.status_code = status_code
+
+
+class ResponseTooLargeError(APIError):
+    """A response body grew past ``max_response_bytes`` (counted after decompression)."""
+
+    def __init__(self, message: str, *, limit: int, request: httpx.Request | None = None) -> None:
+        super().__init__(message, request=request)
+        self.limit = limit
 
 
 class APIStatusError(APIError):

@@ -17,18 +17,31 @@ from . import _config
 from .errors import ConfigurationError
 from .retries import RetryPolicy
 
-__all__ = ["DEFAULT_MAX_RETRIES", "DEFAULT_TIMEOUT", "OptionArgs", "Options"]
+__all__ = [
+    "DEFAULT_DEADLINE",
+    "DEFAULT_MAX_RESPONSE_BYTES",
+    "DEFAULT_MAX_RETRIES",
+    "DEFAULT_TIMEOUT",
+    "OptionArgs",
+    "Options",
+]
 
 DEFAULT_TIMEOUT = 30.0
 """Seconds per phase of a request (connect, write, read, pool)."""
 DEFAULT_MAX_RETRIES = 2
+DEFAULT_DEADLINE = 120.0
+"""Seconds a whole call may take: waiting for a token, minting it, retries, the body."""
+DEFAULT_MAX_RESPONSE_BYTES = 10 * 1024 * 1024
+"""The largest response body accepted, counted after decompression."""
 
 
 class OptionArgs(TypedDict, total=False):
     """The keyword arguments of the facades and of ``with_options()``: see ``Options``."""
 
     timeout: float | httpx.Timeout
+    deadline: float | None
     max_retries: int
+    max_response_bytes: int
     retry_policy: RetryPolicy | None
     transport: httpx.BaseTransport | None
     async_transport: httpx.AsyncBaseTransport | None
@@ -38,14 +51,18 @@ class OptionArgs(TypedDict, total=False):
 class Options:
     """How a facade talks to its API.
 
-    ``timeout``: seconds per phase, or an ``httpx.Timeout``. ``max_retries``: retries
-    of a failed call that is safe to replay. ``retry_policy``: backoff and replayable
+    ``timeout``: seconds per phase, or an ``httpx.Timeout``. ``deadline``: seconds a
+    whole call may take, mint, retries and body included (None: no limit beyond the
+    phases). ``max_retries``: retries of a failed call that is safe to replay.
+    ``max_response_bytes``: the largest body accepted, after decompression. ``retry_policy``: backoff and replayable
     routes (``None``: the carrier's own). ``transport`` / ``async_transport``: other
     httpx transports, e.g. ``httpx.ASGITransport`` for an in-process server.
     """
 
     timeout: float | httpx.Timeout = DEFAULT_TIMEOUT
+    deadline: float | None = DEFAULT_DEADLINE
     max_retries: int = DEFAULT_MAX_RETRIES
+    max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
     retry_policy: RetryPolicy | None = None
     transport: httpx.BaseTransport | None = None
     async_transport: httpx.AsyncBaseTransport | None = None
@@ -53,6 +70,9 @@ class Options:
     def __post_init__(self) -> None:
         object.__setattr__(self, "timeout", _config.check_timeout(self.timeout))
         _config.check_max_retries(self.max_retries)
+        if self.deadline is not None:
+            object.__setattr__(self, "deadline", _config.check_seconds(self.deadline, "deadline"))
+        _config.check_positive_int(self.max_response_bytes, "max_response_bytes")
         if self.retry_policy is not None and not isinstance(self.retry_policy, RetryPolicy):
             raise ConfigurationError(
                 "retry_policy must be a carriers.RetryPolicy, "
