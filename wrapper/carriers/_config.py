@@ -125,8 +125,7 @@ def check_seconds(value: object, name: str) -> float:
         or not 0 < value <= MAX_SECONDS  # NaN fails both comparisons
     ):
         raise ConfigurationError(
-            f"{name} must be a positive number of seconds up to {MAX_SECONDS:.0f}, "
-            f"not {value!r}"
+            f"{name} must be a positive number of seconds up to {MAX_SECONDS:.0f}, not {value!r}"
         )
     return float(value)
 

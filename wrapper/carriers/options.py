@@ -54,9 +54,10 @@ class Options:
     ``timeout``: seconds per phase, or an ``httpx.Timeout``. ``deadline``: seconds a
     whole call may take, mint, retries and body included (None: no limit beyond the
     phases). ``max_retries``: retries of a failed call that is safe to replay.
-    ``max_response_bytes``: the largest body accepted, after decompression. ``retry_policy``: backoff and replayable
-    routes (``None``: the carrier's own). ``transport`` / ``async_transport``: other
-    httpx transports, e.g. ``httpx.ASGITransport`` for an in-process server.
+    ``max_response_bytes``: the largest body accepted, after decompression.
+    ``retry_policy``: backoff and replayable routes (``None``: the carrier's own).
+    ``transport`` / ``async_transport``: other httpx transports, e.g.
+    ``httpx.ASGITransport`` for an in-process server.
     """
 
     timeout: float | httpx.Timeout = DEFAULT_TIMEOUT
