@@ -326,6 +326,25 @@ def _php_arrays(spec: Json) -> None:
                 node.setdefault("explode", True)
 
 
+@fix(
+    "required-parameters-non-empty",
+    "a required string parameter sent empty is as good as missing ('a valid apiKey must be "
+    "provided'): minLength 1, so an empty value is not a schema-valid request",
+)
+def _required_non_empty(spec: Json) -> None:
+    parameters = [p for _, _, op in operations(spec) for p in op.get("parameters", [])]
+    parameters += list(spec.get("components", {}).get("parameters", {}).values())
+    for parameter in parameters:
+        schema = parameter.get("schema") if isinstance(parameter, dict) else None
+        if (
+            parameter.get("required") is True
+            and isinstance(schema, dict)
+            and schema.get("type") == "string"
+            and "minLength" not in schema
+        ):
+            schema["minLength"] = 1
+
+
 PHONE_PATTERN = "^49[0-9]{9,10}$"
 
 

@@ -280,7 +280,14 @@ async def test_missing_api_key_is_422(novapost: httpx.AsyncClient) -> None:
     assert response.json() == {"errors": {"apiKey": "Missing required parameter: apiKey"}}
 
 
-@pytest.mark.parametrize("value", ["", "nope", "NP_TEST_4F1C2B9E8A7D6C5B", f"{NP_KEY} ", "ключ"])
+async def test_an_empty_api_key_is_422_like_a_missing_one(novapost: httpx.AsyncClient) -> None:
+    """The spec gives the required apiKey minLength 1: an empty one is a validation error."""
+    response = await token_for(novapost, "")
+    assert response.status_code == 422
+    assert response.json() == {"errors": {"apiKey": "The apiKey must not be empty"}}
+
+
+@pytest.mark.parametrize("value", ["nope", "NP_TEST_4F1C2B9E8A7D6C5B", f"{NP_KEY} ", "ключ"])
 async def test_unknown_key_is_401(novapost: httpx.AsyncClient, value: str) -> None:
     response = await token_for(novapost, value)
     assert response.status_code == 401

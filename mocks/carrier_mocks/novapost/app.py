@@ -113,6 +113,8 @@ class _NovaPost:
         problems = dict(errors)
         if "apiKey" not in params and "apiKey" not in problems:
             problems["apiKey"] = "Missing required parameter: apiKey"
+        elif params.get("apiKey") == "":  # an empty key is as missing as no key (minLength 1)
+            problems["apiKey"] = "The apiKey must not be empty"
         if problems:
             return error_map(422, problems)
         try:
