@@ -41,7 +41,7 @@ if TYPE_CHECKING:
         ServiceUnavailableError,
         UnprocessableEntityError,
     )
-    from .keystore import KeyStore, StoredKey
+    from .keystore import KeyStore, KeyStoreError, StoredKey
     from .novapost import NovaPost
     from .options import Options
     from .redaction import RedactingFilter, install_redaction
@@ -75,6 +75,7 @@ _WHERE: dict[str, str] = {
     "NovaPostAuth": "auth",
     "ShipyoAuth": "auth",
     "KeyStore": "keystore",
+    "KeyStoreError": "keystore",
     "StoredKey": "keystore",
     "NovaPost": "novapost",
     "Options": "options",
@@ -101,6 +102,7 @@ __all__ = [
     "InternalServerError",
     "JWTAuth",
     "KeyStore",
+    "KeyStoreError",
     "NotFoundError",
     "NovaPost",
     "NovaPostAuth",

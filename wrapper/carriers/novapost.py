@@ -120,6 +120,7 @@ class NovaPost(Carrier[novapost_client.AuthenticatedClient]):
         checked = Options.of(options)
         _, url = cls.resolve_url("sandbox", base_url)
         store = _key_store(key_store)
+        store.check_usable()  # before the day's one creation is spent
         stored = store.get(phone, url)
         if stored is None:
             bootstrap = cls._bootstrap(url, checked)
@@ -152,6 +153,7 @@ class NovaPost(Carrier[novapost_client.AuthenticatedClient]):
         checked = Options.of(options)
         _, url = cls.resolve_url("sandbox", base_url)
         store = _key_store(key_store)
+        store.check_usable()  # before the day's one creation is spent
         stored = store.get(phone, url)
         if stored is None:
             bootstrap = cls._bootstrap(url, checked)
