@@ -9,14 +9,14 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route, Router
 
 from carrier_mocks.control import WHOAMI_ROUTE, control_routes
 from carrier_mocks.middleware import FaultResponse, MockMiddleware
 from carrier_mocks.runtime import Runtime
 
-__all__ = ["ErrorResponse", "build_app"]
+__all__ = ["ErrorResponse", "build_app", "error_response_of"]
 
 ErrorResponse = Callable[[int, str], Response]
 
@@ -91,4 +91,15 @@ def build_app(
             r.app for r in router.routes if isinstance(r, Mount) and isinstance(r.app, Router)
         )
     app.state.runtime = runtime
+    app.state.error_response = error_response  # the server's protocol errors use it too
     return app
+
+
+def _plain_error(status: int, message: str) -> Response:
+    return JSONResponse({"error": message}, status_code=status)
+
+
+def error_response_of(app: object) -> ErrorResponse:
+    """The API's error renderer of an app from :func:`build_app`; ``{"error": ...}`` otherwise."""
+    renderer: ErrorResponse = getattr(getattr(app, "state", None), "error_response", _plain_error)
+    return renderer

@@ -14,7 +14,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 
 from carrier_mocks.faults import parse_fault
-from carrier_mocks.parsing import BadInput, read_json_object
+from carrier_mocks.parsing import BadInput, as_float, read_json_object
 from carrier_mocks.runtime import Runtime
 
 __all__ = ["MOCK_PREFIX", "WHOAMI_ROUTE", "control_routes"]
@@ -45,15 +45,15 @@ def control_routes(runtime: Runtime, whoami: Route) -> BaseRoute:
         except BadInput as exc:
             return _error(exc.message)
         unknown = sorted(set(body) - {"advance_seconds"})
-        seconds = body.get("advance_seconds")
         if unknown:
             return _error(f"unknown field {unknown[0]!r}")
-        if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
+        seconds = as_float(body.get("advance_seconds"))
+        if seconds is None or not seconds >= 0:  # NaN too
             return _error("'advance_seconds' must be a non-negative number")
         try:
             runtime.clock.advance(seconds)
         except ValueError as exc:
-            return _error(str(exc))
+            return _error(f"'advance_seconds' is too large: {exc}")
         now = runtime.clock.utcnow().isoformat(timespec="seconds").replace("+00:00", "Z")
         return JSONResponse({"now": now, "offset_seconds": runtime.clock.offset})
 

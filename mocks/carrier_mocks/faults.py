@@ -6,12 +6,13 @@ that otherwise always answers correctly.
 
 from __future__ import annotations
 
-import math
 from collections import deque
 from collections.abc import Collection
 from dataclasses import dataclass, replace
 from http import HTTPStatus
 from typing import Any
+
+from carrier_mocks.parsing import as_float
 
 __all__ = ["MAX_DELAY_SECONDS", "Fault", "FaultBook", "parse_fault", "reason_phrase"]
 
@@ -76,13 +77,14 @@ def reason_phrase(status: int) -> str:
         return "Error"
 
 
-def _number(data: dict[str, Any], name: str) -> float | None:
+def _seconds(data: dict[str, Any], name: str, high: float) -> float | None:
     value = data.get(name)
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise ValueError(f"'{name}' must be a number")
-    return float(value)
+    seconds = as_float(value)
+    if seconds is None or not 0 <= seconds <= high:
+        raise ValueError(f"'{name}' must be a number of seconds from 0 to {high:g}")
+    return seconds
 
 
 def _integer(data: dict[str, Any], name: str, low: int, high: int) -> int | None:
@@ -107,12 +109,10 @@ def parse_fault(data: object, routes: Collection[str]) -> tuple[str, Fault]:
     count = _integer(data, "count", 1, _MAX_COUNT)
     status = _integer(data, "status", 400, 599)
     retry_after = _integer(data, "retry_after", 0, 86400)
-    delay = _number(data, "delay")
+    delay = _seconds(data, "delay", MAX_DELAY_SECONDS)
     drop = data.get("drop", False)
     if not isinstance(drop, bool):
         raise ValueError("'drop' must be true or false")
-    if delay is not None and not 0 <= delay <= MAX_DELAY_SECONDS:
-        raise ValueError(f"'delay' must be between 0 and {MAX_DELAY_SECONDS:g} seconds")
     if drop and status is not None:
         raise ValueError("'drop' and 'status' exclude each other")
     if retry_after is not None and status is None:

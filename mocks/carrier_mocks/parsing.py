@@ -8,14 +8,16 @@ its spec documents.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Collection
 from typing import Any
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 
 __all__ = [
     "MAX_BODY_BYTES",
     "BadInput",
+    "as_float",
     "printable",
     "query_params",
     "read_body",
@@ -45,11 +47,14 @@ async def read_body(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:
             raise BadInput("Request body too large")
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise BadInput("Request body too large")
-        chunks.append(chunk)
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise BadInput("Request body too large")
+            chunks.append(chunk)
+    except ClientDisconnect:  # the client's fault: an answer nobody reads, not a traceback
+        raise BadInput("Incomplete request body") from None
     return b"".join(chunks)
 
 
@@ -110,6 +115,16 @@ def query_params(
         else:
             errors.append((shown, f"Unknown parameter: {shown}"))
     return values, errors
+
+
+def as_float(value: object) -> float | None:
+    """A JSON number as a float, ±inf past a float's range (a 400-digit integer); else ``None``."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf if value > 0 else -math.inf
 
 
 def single_header(request: Request, name: str) -> str | None:

@@ -23,8 +23,10 @@ from carriers.extras import require
 if TYPE_CHECKING:
     from carrier_mocks.fixtures import Fixtures
 
-__all__ = ["MockServer", "MockServerError", "PortInUseError", "serve"]
+__all__ = ["HEADER_TIMEOUT_SECONDS", "MockServer", "MockServerError", "PortInUseError", "serve"]
 
+#: Default time a connection gets to send complete request headers (see ``serve``).
+HEADER_TIMEOUT_SECONDS = 10.0
 _START_TIMEOUT_SECONDS = 10.0
 _STOP_TIMEOUT_SECONDS = 10.0
 
@@ -126,26 +128,34 @@ def serve(
     host: str = "127.0.0.1",
     port: int = 0,
     wrap: Callable[[Any], Any] | None = None,
+    header_timeout: float = HEADER_TIMEOUT_SECONDS,
 ) -> Iterator[MockServer]:
     """Serve the mock of carrier ``api`` on ``host:port`` (0: a free port) for the block.
 
     ``api`` is a name of the carrier registry (``carriers.registry.names()``).
     ``wrap`` takes the ASGI app and returns the one to serve: a middleware that
     changes one behaviour, e.g. to check that the contract suite notices it.
+    A connection that has not sent complete request headers ``header_timeout``
+    seconds after opening or after its previous response is closed (with a 408
+    if it sent part of a request), so slow clients cannot pin the server.
     """
+    if not header_timeout > 0:
+        raise ValueError("header_timeout must be a positive number of seconds")
     info = registry.get(api)
     require("mock", "the mock servers")
     import uvicorn
 
-    from carrier_mocks._uvicorn import DroppableH11Protocol
+    from carrier_mocks._uvicorn import mock_protocol
+    from carrier_mocks.appkit import error_response_of
 
     app = info.mock_factory()(fixtures=fixtures)
+    protocol = mock_protocol(error_response_of(app), header_timeout)
     if wrap is not None:
         app = wrap(app)
     sock = _bind(host, port)
     config = uvicorn.Config(
         app,
-        http=DroppableH11Protocol,
+        http=protocol,
         lifespan="off",
         log_config=None,
         log_level="warning",

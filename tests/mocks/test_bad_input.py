@@ -119,6 +119,7 @@ async def test_control_characters_in_names_are_not_echoed(novapost: httpx.AsyncC
         "apikey=" + NP_KEY,
         "%ff%fe=1",
         "apiKey[]=" + NP_KEY,
+        "apiKey",  # an empty key is a missing one
     ],
 )
 async def test_bad_query_on_the_token_route_is_422(novapost: httpx.AsyncClient, query: str) -> None:
@@ -127,9 +128,7 @@ async def test_bad_query_on_the_token_route_is_422(novapost: httpx.AsyncClient, 
     assert set(response.json()) == {"errors"}
 
 
-@pytest.mark.parametrize(
-    "query", ["apiKey=%ff%fe", "apiKey=%00", "apiKey=" + "k" * 10000, "apiKey"]
-)
+@pytest.mark.parametrize("query", ["apiKey=%ff%fe", "apiKey=%00", "apiKey=" + "k" * 10000])
 async def test_odd_api_key_values_are_401(novapost: httpx.AsyncClient, query: str) -> None:
     response = await novapost.get(f"{AUTH}?{query}")
     assert response.status_code == 401
