@@ -3,8 +3,9 @@
 ``CONTRACT_EXAMPLES`` (set by the runner from the carrier registry) become
 explicit examples, so that the success paths of every target are reached and not
 only its 4xx, and against the mocks the fixture inputs that answer documented
-errors too. When ``CONTRACT_API_KEY`` is set, operations declaring the carrier's
-JWT scheme get the wrapper's tokens (``wrapper_auth``).
+errors too. The docs' rules of the carrier under test become checks (``rules``).
+When ``CONTRACT_API_KEY`` is set, operations declaring the carrier's JWT scheme get
+the wrapper's tokens (``wrapper_auth``).
 """
 
 from __future__ import annotations
@@ -42,6 +43,11 @@ def before_add_examples(context: HookContext, examples: list[Case[Any]]) -> None
     for parts in _examples(operation.label):
         examples.append(operation.Case(**parts))
 
+
+if os.environ.get("CONTRACT_CARRIER"):
+    from carriers_contract import rules
+
+    rules.register(os.environ["CONTRACT_CARRIER"])
 
 if os.environ.get("CONTRACT_API_KEY"):
     from carriers_contract import wrapper_auth

@@ -13,6 +13,7 @@ an ``[auth]`` section would unregister them.
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 from typing import Any
@@ -73,14 +74,30 @@ class WrapperKey:
     def set(self, case: Case[Any], data: str, ctx: AuthContext) -> None:
         request = httpx.Request("GET", str(self.facade.base_url) + "/")
         self.facade.auth.apply_public(request)
-        _copy_headers(request, case)
+        _copy_headers(request, case, keep_examples=True)
 
 
-def _copy_headers(request: httpx.Request, case: Case[Any]) -> None:
+def _example_headers() -> set[tuple[str, str]]:
+    """(name, value) of the headers the run's explicit examples set (``CONTRACT_EXAMPLES``)."""
+    examples = json.loads(os.environ.get("CONTRACT_EXAMPLES") or "[]")
+    return {
+        (str(e["name"]).lower(), str(e["value"])) for e in examples if e.get("location") == "header"
+    }
+
+
+def _copy_headers(request: httpx.Request, case: Case[Any], *, keep_examples: bool = False) -> None:
+    """The flow's headers onto the case. ``keep_examples`` leaves a header an explicit
+    example set (a fixture key that answers a documented error) as it is; a value
+    schemathesis generated is replaced like any other."""
+    examples = _example_headers() if keep_examples else set()
+    present = {(name.lower(), value) for name, value in (case.headers or {}).items()}
     for raw_name, raw_value in request.headers.raw:  # names as the flow wrote them
         name = raw_name.decode("latin-1")
-        if name.lower() != "host":
-            case.headers[name] = raw_value.decode("latin-1")
+        if name.lower() == "host":
+            continue
+        if any(item in examples for item in present if item[0] == name.lower()):
+            continue
+        case.headers[name] = raw_value.decode("latin-1")
 
 
 def declares_only(scheme: str, other: str) -> Any:

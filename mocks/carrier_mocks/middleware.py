@@ -1,11 +1,15 @@
 """The outer layer of every mock: counts requests per operation and applies faults.
 
 It sits in front of routing so a faulted request never reaches the business
-rules (a 503 must not consume a daily key request).
+rules (a 503 must not consume a daily key request). Besides the faults queued
+through ``/__mock__/faults``, a request may ask for an outage itself with Prism's
+header, ``Prefer: code=503`` (any 5xx): that one request is answered like an
+injected fault of that status, so a test run reaches the documented 5xx bodies.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 import anyio
@@ -55,7 +59,7 @@ class MockMiddleware:
             await self.app(scope, receive, send)
             return
         self.stats.hit(route)
-        fault = self.faults.take(route)
+        fault = self.faults.take(route) or _preferred_outage(scope)
         if fault is None:
             await self.app(scope, receive, send)
             return
@@ -69,6 +73,19 @@ class MockMiddleware:
             await self.fault_response(route, fault)(scope, receive, send)
         else:
             await self.app(scope, receive, send)
+
+
+_PREFER_CODE = re.compile(rb"(?:^|[;,\s])code=(5[0-9][0-9])(?:$|[;,\s])")
+
+
+def _preferred_outage(scope: Scope) -> Fault | None:
+    """The 5xx a ``Prefer: code=5xx`` header asks for, as a one-off fault."""
+    for name, value in scope["headers"]:
+        if name == b"prefer":
+            match = _PREFER_CODE.search(value)
+            if match:
+                return Fault(status=int(match.group(1)))
+    return None
 
 
 async def _wait(seconds: float, receive: Receive) -> tuple[Receive, bool]:

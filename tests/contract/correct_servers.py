@@ -20,6 +20,7 @@ differ from them on purpose:
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import re
 import secrets
@@ -37,7 +38,7 @@ import uvicorn
 
 from tests.hostile.serving import QuietHandler, serve
 
-__all__ = ["CORRECT_SERVERS", "CorrectServer"]
+__all__ = ["CORRECT_SERVERS", "RULE_BREAKERS", "CorrectServer"]
 
 PHONE = re.compile(r"49[0-9]{9,10}")
 DOCS_PHONE = "498213437654"
@@ -50,25 +51,33 @@ def _iso(moment: datetime) -> str:
 class _NovaPostRules:
     """The documented rules of the Authorization section, kept in memory."""
 
-    def __init__(self, make_key: Callable[[], str], every_phone_is_a_client: bool) -> None:
+    def __init__(
+        self, make_key: Callable[[], str], every_phone_is_a_client: bool, breaks: str = ""
+    ) -> None:
         self.make_key = make_key
         self.every_phone_is_a_client = every_phone_is_a_client
+        self.breaks = breaks
         self.keys: dict[str, tuple[str, datetime, datetime]] = {}  # phone -> key, created, exp
         self.lock = threading.Lock()
 
     def create(self, body: Any) -> tuple[int, dict[str, Any]]:
+        failed = self.breaks != "error-success-true"  # the ErrorResponse's success flag
         if not isinstance(body, dict) or set(body) != {"phone"}:
-            return 400, {"success": False, "errors": ["Missing required parameter: phone"]}
+            return 400, {"success": not failed, "errors": ["Missing required parameter: phone"]}
         phone = body["phone"]
         if not isinstance(phone, str) or not PHONE.fullmatch(phone):
-            return 400, {"success": False, "errors": ["Invalid phone format"]}
+            return 400, {"success": not failed, "errors": ["Invalid phone format"]}
         if not self.every_phone_is_a_client and phone != DOCS_PHONE:
-            return 404, {"success": False, "errors": ["Client not found"]}
+            return 404, {"success": not failed, "errors": ["Client not found"]}
         now = datetime.now(UTC).replace(microsecond=0)
         with self.lock:
-            if phone not in self.keys:
+            if phone not in self.keys or self.breaks == "new-key-each-call":
                 self.keys[phone] = (self.make_key(), now, now + timedelta(days=365))
             key, created, expires = self.keys[phone]
+        if self.breaks == "key-not-accepted":
+            key = key.lower()  # a key the token route does not know
+        if self.breaks == "active-but-expired":
+            expires = now - timedelta(days=3)
         return 200, {
             "apiKey": key,
             "createdAt": _iso(created),
@@ -84,8 +93,8 @@ class _NovaPostRules:
 # --- Nova Post on http.server -----------------------------------------------------------------
 
 
-def _novapost_stdlib() -> type[BaseHTTPRequestHandler]:
-    rules = _NovaPostRules(lambda: "NPK-" + secrets.token_hex(12).upper(), False)
+def _novapost_stdlib(breaks: str = "") -> type[BaseHTTPRequestHandler]:
+    rules = _NovaPostRules(lambda: "NPK-" + secrets.token_hex(12).upper(), False, breaks)
     rules.create({"phone": DOCS_PHONE})
     docs_key = rules.keys[DOCS_PHONE][0]
     content_type = "application/json; charset=utf-8"
@@ -116,16 +125,21 @@ def _novapost_stdlib() -> type[BaseHTTPRequestHandler]:
                 elif keys[0] != docs_key and not rules.known(keys[0]):
                     self._json(401, {"errors": {"apiKey": "Unauthorized"}})
                 else:
-                    now = int(time.time())
-                    claims = {"sub": "client-1", "scope": "api", "iat": now, "exp": now + 3600}
-                    token = jwt.encode(claims, "stdlib-secret-" + "0123456789abcdef" * 4, "HS512")
-                    self._json(200, {"jwt": token})
+                    self._json(200, {"jwt": self._token()})
             elif path == "/v.1.0/test-api-keys":
                 self._json(405, {"success": False, "errors": ["Method Not Allowed"]}, allow="POST")
             else:
                 self._json(404, {"errors": {"path": "Not found"}})
 
         do_HEAD = do_GET
+
+        def _token(self) -> str:
+            now = int(time.time())
+            lifetime = {"jwt-day-long": 86400, "jwt-expired": -600}.get(breaks, 3600)
+            claims = {"sub": "client-1", "scope": "api", "iat": now, "exp": now + lifetime}
+            if breaks == "jwt-not-a-jwt":
+                return "opaque-" + secrets.token_urlsafe(24)
+            return jwt.encode(claims, "stdlib-secret-" + "0123456789abcdef" * 4, "HS512")
 
         def do_POST(self) -> None:
             raw = self._body()
@@ -259,7 +273,7 @@ def _serve_asgi(app: Callable[..., Awaitable[None]]) -> Iterator[str]:
 # --- Shipyo on http.server --------------------------------------------------------------------
 
 
-def _shipyo_stdlib() -> type[BaseHTTPRequestHandler]:
+def _shipyo_stdlib(breaks: str = "") -> type[BaseHTTPRequestHandler]:
     docs_key = "sk-" + secrets.token_hex(16)
     route = "/api/Token/generate-from-apikey"
 
@@ -268,14 +282,21 @@ def _shipyo_stdlib() -> type[BaseHTTPRequestHandler]:
             self, status: int, message: str, *, data: str | None = None, allow: str | None = None
         ) -> None:
             if status == 200:
-                body: dict[str, Any] = {"success": True, "data": data, "message": message}
+                ok = breaks != "success-false-on-200"
+                body: dict[str, Any] = {"success": ok, "data": data, "message": message}
                 extra = {
                     "X-RateLimit-Limit": "60",
                     "X-RateLimit-Remaining": "59",
                     "X-RateLimit-Reset": str(int(time.time()) + 60),
                 }
             else:
-                body = {"success": False, "data": None, "message": message, "errors": [message]}
+                failed = breaks != "success-true-on-error"
+                body = {
+                    "success": not failed,
+                    "data": None,
+                    "message": message,
+                    "errors": [message],
+                }
                 extra = {}
             if allow:
                 extra["Allow"] = allow
@@ -295,7 +316,8 @@ def _shipyo_stdlib() -> type[BaseHTTPRequestHandler]:
                 self._envelope(403, "Chiave API non valida.")
             else:
                 now = int(time.time())
-                claims = {"iss": "shipyo", "tenant": "t-1", "iat": now, "exp": now + 1200}
+                exp = now - 600 if breaks == "expired-jwt" else now + 1200
+                claims = {"iss": "shipyo", "tenant": "t-1", "iat": now, "exp": exp}
                 token = jwt.encode(claims, "shipyo-secret-" + "0123456789abcdef" * 2, "HS256")
                 self._envelope(200, "Token generato", data=token)
 
@@ -347,6 +369,24 @@ CORRECT_SERVERS = (
     CorrectServer("novapost-asgi", "novapost", _novapost_asgi),
     CorrectServer("shipyo-stdlib", "shipyo", _shipyo_stdlib),
 )
+
+RULE_BREAKERS: tuple[tuple[CorrectServer, str], ...] = tuple(
+    (CorrectServer(f"{carrier}-{breaks}", carrier, functools.partial(make, breaks)), rule)
+    for carrier, make, breaks, rule in (
+        ("novapost", _novapost_stdlib, "jwt-not-a-jwt", "novapost_jwt_is_a_jwt"),
+        ("novapost", _novapost_stdlib, "jwt-expired", "novapost_jwt_lives_about_an_hour"),
+        ("novapost", _novapost_stdlib, "jwt-day-long", "novapost_jwt_lives_about_an_hour"),
+        ("novapost", _novapost_stdlib, "new-key-each-call", "novapost_same_day_same_key"),
+        ("novapost", _novapost_stdlib, "key-not-accepted", "novapost_new_key_is_accepted"),
+        ("novapost", _novapost_stdlib, "active-but-expired", "novapost_active_key_is_unexpired"),
+        ("novapost", _novapost_stdlib, "error-success-true", "novapost_error_is_not_success"),
+        ("shipyo", _shipyo_stdlib, "expired-jwt", "shipyo_token_is_a_live_jwt"),
+        ("shipyo", _shipyo_stdlib, "success-false-on-200", "shipyo_success_mirrors_status"),
+        ("shipyo", _shipyo_stdlib, "success-true-on-error", "shipyo_success_mirrors_status"),
+    )
+)
+"""Servers that fit every schema but break one rule the docs state in words, and the
+suite's check named in the failure: the correct servers with exactly one change."""
 
 
 if __name__ == "__main__":  # serve one by name: python -m tests.contract.correct_servers NAME

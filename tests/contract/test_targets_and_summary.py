@@ -28,9 +28,9 @@ def test_mock_is_the_default_and_uses_the_docs_examples() -> None:
     assert t["novapost"].kind == t["shipyo"].kind == "mock"
     assert t["novapost"].skip_reason is None and t["shipyo"].skip_reason is None
     assert ("body", "phone", "498213437654") in examples(t["novapost"], "POST /test-api-keys")
-    assert examples(t["novapost"], "GET /clients/authorization") == [
-        ("query", "apiKey", "np_test_4f1c2b9e8a7d6c5b")
-    ]
+    assert ("query", "apiKey", "np_test_4f1c2b9e8a7d6c5b") in examples(
+        t["novapost"], "GET /clients/authorization"
+    )
     assert t["novapost"].api_key == "np_test_4f1c2b9e8a7d6c5b"
     assert t["shipyo"].api_key == "ak_1234567890abcdef"
     # The mocks also get the fixture phones that answer 409 and 429, so those bodies
@@ -150,3 +150,32 @@ def test_documented_statuses_read_both_spec_formats() -> None:
     assert summary.documented_statuses(SHIPYO.spec_text(), SHIPYO.spec)["GET /api/Token/generate-from-apikey"] == [
         "200", "400", "401", "403", "422", "500",
     ]  # fmt: skip
+
+
+def test_a_mock_run_fails_when_a_documented_status_is_never_reached() -> None:
+    """The mock can produce every documented status: a gap there is a gap in the suite.
+    Against other servers the gap is only reported."""
+    from carriers_contract.run import Outcome
+
+    documented = {"GET /clients/authorization": ["200", "401", "503"]}
+    seen = summary.OperationStats(cases=3, statuses={"200", "401"})
+    for kind, failed in (("mock", True), ("url", False), ("live", False)):
+        target = Target(NOVAPOST, kind)  # type: ignore[arg-type]
+        outcome = Outcome(target, 0, {"GET /clients/authorization": seen}, documented)
+        assert outcome.unreached == ["GET /clients/authorization 503"]
+        assert outcome.failed is failed
+    seen.statuses.add("503")
+    assert not Outcome(
+        Target(NOVAPOST, "mock"), 0, {"GET /clients/authorization": seen}, documented
+    ).failed
+
+
+def test_every_documented_status_has_a_way_to_be_reached_on_the_mock() -> None:
+    """Each error status the mock only gives for special inputs is among its examples."""
+    t = by_api(resolve("mock", env={}))
+    np_examples = {(e["operation"], e["name"], e["value"]) for e in t["novapost"].examples}
+    for operation in ("POST /test-api-keys", "GET /clients/authorization"):
+        assert (operation, "Prefer", "code=503") in np_examples
+    sh = {(e["name"], e["value"]) for e in t["shipyo"].examples}
+    assert {("x-api-key", "ak_inactive00000000"), ("x-api-key", "ak_iprestricted0000")} <= sh
+    assert ("Prefer", "code=500") in sh

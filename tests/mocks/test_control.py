@@ -181,3 +181,34 @@ def test_spec_check_catches_a_nonconforming_body() -> None:
     for status, body in ((200, extra), (418, {}), (400, {"errors": ["x"]})):
         with pytest.raises(AssertionError):
             check_response("novapost", httpx.Response(status, json=body, request=request))
+
+
+@pytest.mark.parametrize("prefer", ["code=503", "code=503, dynamic=true", "example=x; code=503"])
+async def test_prefer_asks_for_one_documented_outage(
+    novapost: httpx.AsyncClient, prefer: str
+) -> None:
+    """Prism's header: the request is answered like an injected 503, in the spec's shape,
+    and the business rules are not reached (no key is created)."""
+    response = await novapost.post(
+        "/v.1.0/test-api-keys", json={"phone": "498213437654"}, headers={"Prefer": prefer}
+    )
+    assert response.status_code == 503
+    check_response("novapost", response)
+    after = await novapost.post("/v.1.0/test-api-keys", json={"phone": "498213437654"})
+    assert after.status_code == 200
+    assert (await stats(novapost))["POST /test-api-keys"] == 2
+
+
+@pytest.mark.parametrize("prefer", ["code=200", "code=404", "code=5000", "dynamic=true"])
+async def test_prefer_other_than_a_5xx_changes_nothing(
+    shipyo: httpx.AsyncClient, prefer: str
+) -> None:
+    response = await shipyo.get(TOKEN_URL, headers={"x-api-key": SHIPYO_KEY, "Prefer": prefer})
+    assert response.status_code == 200
+
+
+async def test_prefer_500_on_shipyo_is_the_envelope(shipyo: httpx.AsyncClient) -> None:
+    response = await shipyo.get(TOKEN_URL, headers={"x-api-key": SHIPYO_KEY, "Prefer": "code=500"})
+    assert response.status_code == 500
+    check_response("shipyo", response)
+    assert response.json()["success"] is False

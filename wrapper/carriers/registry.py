@@ -213,10 +213,18 @@ NOVAPOST = CarrierInfo(
         KnownInput(  # daily limit used: 429
             default="491000000006", operation="POST /test-api-keys", location="body", name="phone"
         ),
+        *(
+            KnownInput(  # an outage, as the mock simulates it on request: 503
+                default="code=503", operation=operation, location="header", name="Prefer"
+            )
+            for operation in ("POST /test-api-keys", "GET /clients/authorization")
+        ),
     ),
     sandbox_phone_env="NOVAPOST_PHONE",
     live_exclude=("post_test_api_keys",),
 )
+
+_SHIPYO_TOKEN = "GET /api/Token/generate-from-apikey"
 
 SHIPYO = CarrierInfo(
     name="shipyo",
@@ -227,13 +235,26 @@ SHIPYO = CarrierInfo(
     environments={"production": "https://shipyo.it", "staging": "https://staging.shipyo.it"},
     default_environment="production",
     test_environment="staging",
-    token_operation="GET /api/Token/generate-from-apikey",
+    token_operation=_SHIPYO_TOKEN,
     jwt_scheme="BearerJWT",
     api_key_scheme="ApiKeyHeader",
     facade="carriers.shipyo:Shipyo",
     mock_app="carrier_mocks.shipyo:create_app",
     mock_port=8020,
     docs_api_key="ak_1234567890abcdef",
+    mock_inputs=(
+        *(
+            KnownInput(default=key, operation=_SHIPYO_TOKEN, location="header", name="x-api-key")
+            for key in (
+                "ak_inactive00000000",  # 400: not active
+                "ak_unknown000000000",  # 403: invalid
+                "ak_iprestricted0000",  # 422: restrictions
+            )
+        ),
+        KnownInput(  # 500: the token service failing, as the mock simulates it on request
+            default="code=500", operation=_SHIPYO_TOKEN, location="header", name="Prefer"
+        ),
+    ),
 )
 
 _lock = threading.Lock()
