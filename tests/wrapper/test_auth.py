@@ -3,17 +3,40 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import secrets
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import httpx
 import pytest
 import respx
-from carriers import AuthenticationError, NovaPost, PermissionDeniedError, Shipyo
-from carriers.auth import EXPIRY_MARGIN, FALLBACK_LIFETIME, token_expiry
+from carriers import (
+    APIConnectionError,
+    AuthenticationError,
+    NovaPost,
+    PermissionDeniedError,
+    ResponseValidationError,
+    Shipyo,
+    _deadline,
+    auth,
+)
+from carriers._generated import _per_loop
+from carriers.auth import (
+    EXPIRY_MARGIN,
+    FALLBACK_LIFETIME,
+    MAX_EXP,
+    NovaPostAuth,
+    ShipyoAuth,
+    _Flight,
+    origin_of,
+    token_expiry,
+)
+from carriers.errors import APITimeoutError
 
-from .conftest import FakeClock, TokenIssuer, make_jwt
+from .conftest import NP_BASE, FakeClock, TokenIssuer, make_jwt
 
 # --- expiry arithmetic --------------------------------------------------------------
 
@@ -28,13 +51,20 @@ def test_expiry_of_an_opaque_token_is_the_fallback() -> None:
     assert token_expiry("not-a-jwt", now=1000) == 1000 + 55 * 60
 
 
-@pytest.mark.parametrize("exp", [None, "tomorrow", True])
+@pytest.mark.parametrize(
+    "exp", [None, "tomorrow", True, 10**400, 1e308, float("nan"), -1, MAX_EXP + 1]
+)
 def test_expiry_of_a_jwt_without_a_usable_exp_is_the_fallback(exp: object) -> None:
     import jwt
 
     claims = {} if exp is None else {"exp": exp}
     token = jwt.encode(claims, "k" * 32, algorithm="HS256")
     assert token_expiry(token, now=1000) == 1000 + FALLBACK_LIFETIME
+
+
+def test_an_exp_in_the_year_9999_is_still_used() -> None:
+    assert token_expiry(make_jwt(exp=MAX_EXP), now=1000) == MAX_EXP - 30
+    assert token_expiry(make_jwt(exp=0), now=1000) == -30, "a past exp: minted again"
 
 
 def test_expiry_ignores_the_signature() -> None:
@@ -154,6 +184,11 @@ class BlockingIssuer:
         return self.issuer(request)
 
 
+def _without_single_flight(np: NovaPost) -> None:
+    """Every caller runs a mint of its own, as if there were no single flight."""
+    np.auth._join = lambda: (_Flight(), True)  # type: ignore[method-assign]
+
+
 def _run_threads(np: NovaPost, blocking: BlockingIssuer, count: int) -> list[str]:
     results: list[str] = []
     errors: list[BaseException] = []
@@ -197,7 +232,7 @@ def test_the_thread_harness_detects_a_missing_lock(
     blocking = BlockingIssuer(issuer, 10)
     np_api.get("/clients/authorization").mock(side_effect=blocking)
     np = make_np()
-    np.auth._mint_lock = contextlib.nullcontext()  # type: ignore[assignment]
+    _without_single_flight(np)
     _run_threads(np, blocking, 10)
     assert issuer.count == 10
 
@@ -232,12 +267,7 @@ async def test_the_task_harness_detects_a_missing_lock(
     blocking = BlockingIssuer(issuer, 20)
     np_api.get("/clients/authorization").mock(side_effect=blocking.asynchronous)
     np = make_np()
-
-    @contextlib.asynccontextmanager
-    async def no_lock():  # type: ignore[no-untyped-def]
-        yield
-
-    np.auth._async_lock = no_lock  # type: ignore[method-assign]
+    _without_single_flight(np)
     await _run_tasks(np, blocking, 20)
     assert issuer.count == 20
     await np.aclose()
@@ -503,3 +533,325 @@ def test_one_facade_serves_successive_event_loops(
         assert results == [issuer.issued[round_]] * 5
         clock.advance(3600)
     assert issuer.count == 2
+
+
+# --- one flight, whatever the callers ----------------------------------------------------
+
+GOOD = "good-" + secrets.token_hex(8)
+BACK = "back-" + secrets.token_hex(8)
+SECOND = "second-" + secrets.token_hex(8)
+UNUSED = "unused-" + secrets.token_hex(8)
+TOKEN = "token-" + secrets.token_hex(8)
+SYNC = "sync-" + secrets.token_hex(8)
+ASYNC = "async-" + secrets.token_hex(8)
+TOK = "tok-" + secrets.token_hex(8)
+"""Minted values: random, since each becomes a registered secret while current."""
+
+
+def _auth(mint: Callable[[], str], amint: Callable[[], object] | None = None) -> NovaPostAuth:
+    async def default_amint() -> str:
+        return mint()
+
+    return NovaPostAuth(mint=mint, amint=amint or default_amint)  # type: ignore[arg-type]
+
+
+def _waiting(flight: _Flight | None, count: int = 1) -> None:
+    """Block until ``count`` callers wait on ``flight``."""
+    assert flight is not None
+    for _ in range(3000):
+        if len(flight.future._waiters) + len(flight.future._done_callbacks) >= count:  # type: ignore[attr-defined]
+            return
+        time.sleep(0.01)
+    raise AssertionError("nobody waited for the flight")
+
+
+def test_a_failure_reaches_the_waiters_and_the_next_call_mints_again() -> None:
+    """A broken answer is not an outage: shared with the waiters, not kept."""
+    entered, release = threading.Event(), threading.Event()
+    answers: Iterator[str | Exception] = iter([ResponseValidationError("no jwt"), GOOD])
+
+    def mint() -> str:
+        entered.set()
+        assert release.wait(30)
+        answer = next(answers)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    flow = _auth(mint)
+    with ThreadPoolExecutor(2) as pool:
+        runner = pool.submit(flow.get_token)
+        assert entered.wait(30)
+        waiter = pool.submit(flow.get_token)
+        _waiting(flow._flight)
+        release.set()
+        failure = runner.exception(timeout=30)
+        assert isinstance(failure, ResponseValidationError)
+        assert waiter.exception(timeout=30) is failure
+    assert flow.get_token() == GOOD
+
+
+def test_an_outage_is_kept_for_the_cool_down(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(auth, "MINT_COOLDOWN", 600.0)
+    calls: list[int] = []
+
+    def mint() -> str:
+        calls.append(1)
+        if len(calls) == 1:
+            raise APIConnectionError("the token route is down")
+        return BACK
+
+    flow = _auth(mint)
+    with pytest.raises(APIConnectionError) as first:
+        flow.get_token()
+    with pytest.raises(APIConnectionError) as again:
+        flow.get_token()
+    assert again.value is first.value and len(calls) == 1
+    monkeypatch.setattr(auth, "MINT_COOLDOWN", 0.0)
+    assert flow.get_token() == BACK
+    assert len(calls) == 2
+
+
+def test_a_runner_out_of_its_own_time_hands_the_mint_over() -> None:
+    """The runner's deadline is its own: a waiter without one mints instead of failing."""
+    entered = threading.Event()
+    calls: list[int] = []
+
+    def mint() -> str:
+        calls.append(1)
+        if len(calls) == 1:
+            entered.set()
+            while not _deadline.expired():
+                time.sleep(0.01)
+            raise APITimeoutError("deadline of the runner")
+        return SECOND
+
+    def runner() -> str:
+        with _deadline.scope(0.1):
+            return flow.get_token()
+
+    flow = _auth(mint)
+    with ThreadPoolExecutor(2) as pool:
+        ran = pool.submit(runner)
+        assert entered.wait(30)
+        waiter = pool.submit(flow.get_token)
+        assert isinstance(ran.exception(timeout=30), APITimeoutError)
+        assert waiter.result(timeout=30) == SECOND
+    assert len(calls) == 2
+
+
+async def test_a_cancelled_runner_hands_the_mint_over() -> None:
+    started = asyncio.Event()
+    calls: list[int] = []
+
+    async def amint() -> str:
+        calls.append(1)
+        if len(calls) == 1:
+            started.set()
+            await asyncio.sleep(3600)
+        return SECOND
+
+    flow = _auth(lambda: UNUSED, amint)
+    runner = asyncio.create_task(flow.aget_token())
+    await started.wait()
+    waiter = asyncio.create_task(flow.aget_token())
+    await asyncio.sleep(0.01)
+    runner.cancel()
+    assert await asyncio.wait_for(waiter, 30) == SECOND
+    with pytest.raises(asyncio.CancelledError):
+        await runner
+    assert len(calls) == 2
+
+
+async def test_an_async_waiter_that_gives_up_leaves_the_flight_alone() -> None:
+    release = asyncio.Event()
+
+    async def amint() -> str:
+        await release.wait()
+        return TOKEN
+
+    flow = _auth(lambda: UNUSED, amint)
+    runner = asyncio.create_task(flow.aget_token())
+    await asyncio.sleep(0.01)
+    with _deadline.scope(0.05), pytest.raises(APITimeoutError, match="waiting for a token"):
+        await flow.aget_token()
+    release.set()
+    assert await runner == TOKEN
+    assert flow.mint_count == 1
+
+
+async def test_a_blocking_call_in_the_loop_of_an_async_flight_mints_on_its_own() -> None:
+    """Waiting would block the loop that runs the flight: a deadlock; it mints instead."""
+    started, release = asyncio.Event(), asyncio.Event()
+
+    async def amint() -> str:
+        started.set()
+        await release.wait()
+        return ASYNC
+
+    flow = _auth(lambda: SYNC, amint)
+    runner = asyncio.create_task(flow.aget_token())
+    await started.wait()
+    assert flow.get_token() == SYNC
+    release.set()
+    assert await runner == ASYNC
+
+
+# --- credentials stay on the base URL's origin ------------------------------------------
+
+
+def test_origins_compare_scheme_host_and_port() -> None:
+    assert origin_of("https://API.example.com/v1") == origin_of("https://api.example.com:443/x")
+    assert origin_of("http://h.test:8080") != origin_of("http://h.test:8081")
+    assert origin_of("http://h.test") != origin_of("https://h.test")
+    assert origin_of("https://api.example.com@evil.test/") == origin_of("https://evil.test")
+
+
+def test_the_facades_limit_credentials_to_their_base_url(
+    make_np: Callable[..., NovaPost], make_sh: Callable[..., Shipyo]
+) -> None:
+    assert make_np().auth.origin == origin_of(NP_BASE)
+    assert make_np(base_url="http://127.0.0.1:8010/v.1.0").auth.origin == (
+        "http",
+        "127.0.0.1",
+        8010,
+    )
+    assert make_sh().auth.origin is not None
+    assert NovaPostAuth.credential_headers == ("Authorization",)
+    assert ShipyoAuth.credential_headers == ("Authorization", "x-api-key", "X-Tenant-Id")
+
+
+def _echo(request: httpx.Request) -> httpx.Response:
+    return httpx.Response(200, json=dict(request.headers))
+
+
+def test_a_foreign_request_mints_nothing_and_carries_no_credentials(
+    make_sh: Callable[..., Shipyo], sh_tokens: TokenIssuer
+) -> None:
+    sh = make_sh(tenant_id="t-1")
+    with httpx.Client(transport=httpx.MockTransport(_echo), auth=sh.auth) as plain:
+        for url in (
+            "https://evil.test/api/Shipments",
+            "https://evil.test/api/Token/generate-from-apikey",
+        ):
+            sent = plain.get(url).json()
+            assert not {name.lower() for name in sh.auth.credential_headers} & set(sent)
+    assert sh_tokens.count == 0
+
+
+def test_a_flow_without_origin_serves_any_origin() -> None:
+    """``JWTAuth`` used alone (origin None) keeps its former behaviour."""
+    flow = _auth(lambda: TOK)
+    assert flow.origin is None
+    with httpx.Client(transport=httpx.MockTransport(_echo), auth=flow) as plain:
+        assert plain.get("https://anywhere.test/x").json()["authorization"] == TOK
+
+
+# --- a refused body is read up to a limit -----------------------------------------------
+
+
+class _EndlessBody(httpx.SyncByteStream, httpx.AsyncByteStream):
+    """16 MB of body produced on demand, counting what was pulled."""
+
+    def __init__(self) -> None:
+        self.pulled = 0
+
+    def __iter__(self) -> Iterator[bytes]:
+        while self.pulled < 16 * 1024 * 1024:
+            self.pulled += 64 * 1024
+            yield b" " * (64 * 1024)
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        for chunk in self:
+            yield chunk
+
+
+@pytest.mark.parametrize("asynchronous", [False, True])
+async def test_a_refused_body_is_read_up_to_64_kib_before_the_replay(
+    make_np: Callable[..., NovaPost], np_tokens: TokenIssuer, asynchronous: bool
+) -> None:
+    np = make_np()
+    body = _EndlessBody()
+    answers = iter([httpx.Response(401, stream=body), httpx.Response(200, json={"ok": True})])
+    transport = httpx.MockTransport(lambda request: next(answers))
+    if asynchronous:
+        async with httpx.AsyncClient(transport=transport, auth=np.auth) as plain:
+            response = await plain.get(f"{NP_BASE}/parcels")
+        await np.aclose()
+    else:
+        with httpx.Client(transport=transport, auth=np.auth) as plain:
+            response = plain.get(f"{NP_BASE}/parcels")
+    assert response.json() == {"ok": True}
+    assert body.pulled <= 3 * 64 * 1024
+    assert np_tokens.count == 2
+
+
+# --- one async client per event loop ----------------------------------------------------
+
+
+def test_each_event_loop_gets_its_own_async_client(
+    make_np: Callable[..., NovaPost], np_api: respx.MockRouter, np_tokens: TokenIssuer
+) -> None:
+    np_api.get("/parcels").respond(200, json={})
+    np = make_np()
+
+    async def use() -> httpx.AsyncClient:
+        client = np.client.get_async_httpx_client()
+        assert client is np.client.get_async_httpx_client()
+        await client.get("/parcels")
+        kept = _per_loop(np.client)
+        assert kept is not None and list(kept.values()) == [client], "closed loops' are dropped"
+        return client
+
+    first, second = asyncio.run(use()), asyncio.run(use())
+    assert first is not second
+    assert np_tokens.count == 1
+
+
+def test_aclose_closes_the_running_loops_client_only(make_np: Callable[..., NovaPost]) -> None:
+    np = make_np()
+    other = asyncio.new_event_loop()
+    try:
+
+        async def get() -> httpx.AsyncClient:
+            return np.client.get_async_httpx_client()
+
+        kept = other.run_until_complete(get())
+
+        async def close_here() -> httpx.AsyncClient:
+            mine = np.client.get_async_httpx_client()
+            await np.aclose()
+            return mine
+
+        closed = asyncio.run(close_here())
+        assert closed.is_closed and not kept.is_closed
+        other.run_until_complete(np.aclose())
+        assert kept.is_closed
+    finally:
+        other.close()
+
+
+def test_a_client_set_by_the_user_serves_every_loop(make_np: Callable[..., NovaPost]) -> None:
+    np = make_np()
+    custom = httpx.AsyncClient()
+    np.client.set_async_httpx_client(custom)
+
+    async def get() -> httpx.AsyncClient:
+        return np.client.get_async_httpx_client()
+
+    assert asyncio.run(get()) is custom and asyncio.run(get()) is custom
+    assert np.client.get_async_httpx_client() is custom
+
+
+async def test_a_with_headers_copy_has_its_own_async_clients(
+    make_np: Callable[..., NovaPost], np_api: respx.MockRouter, np_tokens: TokenIssuer
+) -> None:
+    route = np_api.get("/parcels").respond(200, json={})
+    np = make_np()
+    original = np.client.get_async_httpx_client()
+    copy: Any = np.client.with_headers({"X-Trace": "t1"})
+    assert copy.get_async_httpx_client() is not original
+    await copy.get_async_httpx_client().get("/parcels")
+    assert route.calls.last.request.headers["X-Trace"] == "t1"
+    await copy.aclose()
+    await np.aclose()

@@ -1,38 +1,51 @@
 """JWT auth flows for httpx: one token per client, minted once, replaced when refused.
 
 The token is held in memory only (Nova Post: "do not store jwt beyond its TTL").
-It is minted on first need under a lock, with the cache checked again after the
-lock is taken, so that any number of threads (``sync_auth_flow``) or asyncio tasks
-(``async_auth_flow``) waiting at once cause exactly one mint. When a request is
-refused for its token, the token is dropped only if it is still the current one
-(another request may already have replaced it), and the request is replayed once
-with a fresh token; a second refusal is returned as is and becomes an
-``AuthenticationError`` (or ``PermissionDeniedError``) in the client. Once means
+A token is minted by one *flight* at a time: the first caller that needs one runs
+the mint (sync or async), and every other caller meanwhile, in any thread or event
+loop, waits for that flight's outcome instead of minting again. A flight that
+failed for an outage (unreachable, 5xx, 408, 429) is kept for ``MINT_COOLDOWN``
+seconds, during which callers get the same failure at once, so that an outage of
+the token route costs ``max_retries + 1`` requests, not that many per caller.
+
+When a request is refused for its token, the token is dropped only if it is still
+the current one (another request may already have replaced it), and the request is
+replayed once with a fresh token; a second refusal is returned as is and becomes
+an ``AuthenticationError`` (or ``PermissionDeniedError``) in the client. Once means
 once per request: the client's retries (after a 5xx, say) send the same request
 through the flow again, and a refusal on a retry is not replayed a second time.
+
+Credentials only go to the origin of the configured base URL: a request to any
+other origin passes through the flow untouched, without minting.
 """
 
 from __future__ import annotations
 
 import asyncio
-import math
+import concurrent.futures
 import threading
 import time
-import weakref
 from collections.abc import AsyncGenerator, Awaitable, Callable, Generator
 from dataclasses import dataclass, field
 
 import httpx
 import jwt as pyjwt
 
+from . import _deadline
+from ._limits import aread_capped, read_capped
+from .errors import APIConnectionError, APIStatusError, APITimeoutError, ResponseTooLargeError
 from .redaction import logger, register_secret, safe_request, unregister_secret
 
 __all__ = [
     "EXPIRY_MARGIN",
     "FALLBACK_LIFETIME",
+    "MAX_EXP",
+    "MINT_COOLDOWN",
+    "REFUSED_BODY_LIMIT",
     "JWTAuth",
     "NovaPostAuth",
     "ShipyoAuth",
+    "origin_of",
     "token_expiry",
 ]
 
@@ -41,14 +54,27 @@ EXPIRY_MARGIN = 30.0
 official Nova Post SDK does), so that it does not expire in flight."""
 
 FALLBACK_LIFETIME = 55 * 60.0
-"""Lifetime assumed for a token without a readable ``exp`` (Nova Post documents
+"""Lifetime assumed for a token without a usable ``exp`` (Nova Post documents
 about one hour; five minutes are kept in hand)."""
+
+MAX_EXP = 253_402_300_799
+"""9999-12-31T23:59:59Z: a later (or negative) ``exp`` is not a usable one."""
+
+MINT_COOLDOWN = 1.5
+"""Seconds a mint failed for an outage is remembered: callers get its failure at once
+instead of minting again (read at each check, so tests may replace it)."""
+
+REFUSED_BODY_LIMIT = 64 * 1024
+"""The most of a refused (401/403) body read before the replay; the rest is dropped."""
 
 _REPLAYED = "carriers.replayed"
 """Request extension set when the flow has replayed the request after a refusal."""
 
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
 Mint = Callable[[], str]
 AsyncMint = Callable[[], Awaitable[str]]
+Origin = tuple[str, str, int | None]
 
 
 def token_expiry(
@@ -61,16 +87,45 @@ def token_expiry(
     """The time (epoch seconds) from which ``token`` must no longer be used.
 
     ``exp`` is read without checking the signature: the client cannot check it
-    and only needs to know when the server will stop accepting the token.
+    and only needs to know when the server will stop accepting the token. An
+    ``exp`` that is not a number between 0 and ``MAX_EXP`` (a string, NaN, 1e308,
+    10**400) counts as missing: the fallback lifetime applies.
     """
     try:
         claims = pyjwt.decode(token, options={"verify_signature": False})
     except pyjwt.PyJWTError:
         return now + fallback
     exp = claims.get("exp") if isinstance(claims, dict) else None
-    if isinstance(exp, bool) or not isinstance(exp, (int, float)) or not math.isfinite(exp):
-        return now + fallback
+    if isinstance(exp, bool) or not isinstance(exp, (int, float)) or not 0 <= exp <= MAX_EXP:
+        return now + fallback  # int/float comparisons are exact: no overflow, NaN fails
     return float(exp) - margin
+
+
+def origin_of(url: httpx.URL | str) -> Origin:
+    """(scheme, host, port) with the default port filled in, for comparing origins."""
+    url = httpx.URL(url)
+    scheme = url.scheme.lower()
+    port = url.port if url.port is not None else _DEFAULT_PORTS.get(scheme)
+    return scheme, url.host.lower(), port
+
+
+def _discard(response: httpx.Response) -> None:
+    """Read a refused body up to ``REFUSED_BODY_LIMIT``; past it, drop the body.
+
+    httpx reads the body of a response the flow replaced; an empty ``_content``
+    keeps it from reading a closed stream.
+    """
+    try:
+        read_capped(response, REFUSED_BODY_LIMIT)
+    except ResponseTooLargeError:
+        response._content = b""
+
+
+async def _adiscard(response: httpx.Response) -> None:
+    try:
+        await aread_capped(response, REFUSED_BODY_LIMIT)
+    except ResponseTooLargeError:
+        response._content = b""
 
 
 @dataclass(frozen=True)
@@ -79,15 +134,57 @@ class _Token:
     expires_at: float
 
 
+class _Abandoned(Exception):
+    """The caller running a flight stopped (cancelled, interrupted, out of its own
+    time) before an outcome: waiters start or join another flight."""
+
+
+class _Flight:
+    """One mint in progress or just failed; its outcome is shared by every waiter.
+
+    The future is marked running at once so that a waiter giving up (an asyncio
+    cancellation through ``wrap_future``) cannot cancel it for the others.
+    """
+
+    __slots__ = ("failed_at", "future", "thread")
+
+    def __init__(self) -> None:
+        self.future: concurrent.futures.Future[str] = concurrent.futures.Future()
+        self.future.set_running_or_notify_cancel()
+        self.thread = threading.get_ident()  # where it runs: an async one blocks that loop
+        self.failed_at: float | None = None
+
+    def cooling(self) -> bool:
+        """Failed less than ``MINT_COOLDOWN`` seconds ago."""
+        return self.failed_at is not None and time.monotonic() - self.failed_at < MINT_COOLDOWN
+
+
+def _outage(exc: Exception) -> bool:
+    """A failure that only waiting may cure: worth a cool-down rather than a new mint."""
+    if isinstance(exc, APIConnectionError):
+        return True
+    return isinstance(exc, APIStatusError) and (
+        exc.status_code >= 500 or exc.status_code in (408, 429)
+    )
+
+
+def _late() -> APITimeoutError:
+    return APITimeoutError("the call's deadline passed while waiting for a token")
+
+
 class JWTAuth(httpx.Auth):
     """Base flow: obtains, caches, applies and replaces one JWT.
 
     Subclasses say which requests are public (no JWT: the token routes themselves),
-    how headers are set, and which statuses mean "token refused".
+    how headers are set, which headers carry credentials and which statuses mean
+    "token refused". ``origin`` (a URL) limits the credentials to that origin;
+    None sends them wherever the client sends requests.
     """
 
     public_paths: tuple[str, ...] = ()
     token_failure_statuses: frozenset[int] = frozenset({401})
+    credential_headers: tuple[str, ...] = ("Authorization",)
+    """Headers that carry credentials, never to be sent to another origin."""
 
     def __init__(
         self,
@@ -97,18 +194,18 @@ class JWTAuth(httpx.Auth):
         clock: Callable[[], float] | None = None,
         margin: float = EXPIRY_MARGIN,
         fallback_lifetime: float = FALLBACK_LIFETIME,
+        origin: httpx.URL | str | None = None,
     ) -> None:
         self._mint = mint
         self._amint = amint
         self._clock = clock or time.time
         self._margin = margin
         self._fallback = fallback_lifetime
+        self.origin: Origin | None = None if origin is None else origin_of(origin)
+        """(scheme, host, port) that may receive credentials; None: any."""
         self._token: _Token | None = None
+        self._flight: _Flight | None = None
         self._state_lock = threading.Lock()
-        self._mint_lock = threading.Lock()
-        self._async_locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
-            weakref.WeakKeyDictionary()
-        )
         self.mint_count = 0
         """How many tokens this flow has minted (for monitoring and tests)."""
 
@@ -125,6 +222,10 @@ class JWTAuth(httpx.Auth):
     def is_public(self, request: httpx.Request) -> bool:
         """Token routes are called without a JWT."""
         return any(request.url.path.endswith(suffix) for suffix in self.public_paths)
+
+    def is_foreign(self, request: httpx.Request) -> bool:
+        """Whether the request goes to another origin than the credentials' one."""
+        return self.origin is not None and origin_of(request.url) != self.origin
 
     def apply_public(self, request: httpx.Request) -> None:
         """Headers for a public request (none by default)."""
@@ -145,7 +246,9 @@ class JWTAuth(httpx.Auth):
             return current.value
         return None
 
-    def _store(self, value: str) -> str:
+    def _store(self, value: str, flight: _Flight | None = None) -> str:
+        """Cache a minted token; ``flight`` (the one that minted it) ends in the same step,
+        so that a caller who finds no valid token never joins a flight already landed."""
         if not isinstance(value, str) or not value:
             raise TypeError("a minted token must be a non-empty string")
         now = self._clock()
@@ -154,6 +257,8 @@ class JWTAuth(httpx.Auth):
         with self._state_lock:
             previous, self._token = self._token, _Token(value, expires_at)
             self.mint_count += 1
+            if flight is not None and self._flight is flight:
+                self._flight = None
         if previous is not None:
             unregister_secret(previous.value)
         logger.debug("minted a JWT, usable for %.0f s", expires_at - now)
@@ -172,36 +277,107 @@ class JWTAuth(httpx.Auth):
             self._token = None
         unregister_secret(current.value)
 
+    # --- single flight -------------------------------------------------------------
+
+    def _join(self) -> tuple[_Flight | None, bool]:
+        """The flight to wait for and whether this caller runs it; (None, False) when a
+        valid token appeared meanwhile."""
+        with self._state_lock:
+            if self._valid() is not None:
+                return None, False
+            flight = self._flight
+            if flight is not None and (not flight.future.done() or flight.cooling()):
+                return flight, False
+            self._flight = flight = _Flight()
+            return flight, True
+
+    def _landed(self, flight: _Flight, value: str) -> str:
+        token = self._store(value, flight)
+        flight.future.set_result(token)
+        return token
+
+    def _crashed(self, flight: _Flight, exc: BaseException) -> None:
+        """A failure is shared with the waiters (and kept a while if an outage); an
+        interruption or the runner's own deadline hands the mint over to a waiter."""
+        if flight.future.done():
+            return
+        shared = exc if isinstance(exc, Exception) and not _deadline.expired() else _Abandoned()
+        with self._state_lock:
+            if not isinstance(shared, _Abandoned) and _outage(shared):
+                flight.failed_at = time.monotonic()
+            elif self._flight is flight:
+                self._flight = None
+        flight.future.set_exception(shared)
+
+    def _fly(self, flight: _Flight) -> str:
+        try:
+            return self._landed(flight, self._mint())
+        except BaseException as exc:
+            self._crashed(flight, exc)
+            raise
+
+    async def _afly(self, flight: _Flight) -> str:
+        try:
+            return self._landed(flight, await self._amint())
+        except BaseException as exc:
+            self._crashed(flight, exc)
+            raise
+
+    @staticmethod
+    def _wait(flight: _Flight) -> str:
+        done, _ = concurrent.futures.wait([flight.future], timeout=_deadline.remaining())
+        if not done:
+            raise _late()
+        return flight.future.result()
+
+    @staticmethod
+    async def _await(flight: _Flight) -> str:
+        waiting = asyncio.wrap_future(flight.future)
+        try:
+            done, _ = await asyncio.wait([waiting], timeout=_deadline.remaining())
+        finally:
+            # a waiter that leaves (deadline, cancellation) detaches itself only: the
+            # flight's future is running, so it cannot be cancelled through this one
+            if not waiting.done():
+                waiting.cancel()
+        if not done:
+            raise _late()
+        return waiting.result()
+
     def get_token(self) -> str:
-        """A valid token, minting one (once, whatever the number of threads) if needed."""
-        token = self._valid()
-        if token is not None:
-            return token
-        with self._mint_lock:
+        """A valid token: the cached one, or the outcome of the one mint in flight."""
+        while True:
             token = self._valid()
             if token is not None:
                 return token
-            return self._store(self._mint())
-
-    def _async_lock(self) -> asyncio.Lock:
-        # One lock per event loop: an asyncio.Lock is bound to the loop that first waits on it.
-        loop = asyncio.get_running_loop()
-        with self._state_lock:
-            lock = self._async_locks.get(loop)
-            if lock is None:
-                lock = self._async_locks[loop] = asyncio.Lock()
-        return lock
+            flight, runs = self._join()
+            if flight is None:
+                continue
+            if runs:
+                return self._fly(flight)
+            if flight.thread == threading.get_ident() and not flight.future.done():
+                # an async flight of this thread's event loop, which this call blocks
+                return self._store(self._mint())
+            try:
+                return self._wait(flight)
+            except _Abandoned:
+                continue
 
     async def aget_token(self) -> str:
-        """A valid token, minting one (once, whatever the number of tasks) if needed."""
-        token = self._valid()
-        if token is not None:
-            return token
-        async with self._async_lock():
+        """``get_token`` for asyncio: waits without blocking the event loop."""
+        while True:
             token = self._valid()
             if token is not None:
                 return token
-            return self._store(await self._amint())
+            flight, runs = self._join()
+            if flight is None:
+                continue
+            if runs:
+                return await self._afly(flight)
+            try:
+                return await self._await(flight)
+            except _Abandoned:
+                continue
 
     # --- the flows -----------------------------------------------------------------
 
@@ -216,6 +392,9 @@ class JWTAuth(httpx.Auth):
     def sync_auth_flow(
         self, request: httpx.Request
     ) -> Generator[httpx.Request, httpx.Response, None]:
+        if self.is_foreign(request):
+            yield request
+            return
         if self.is_public(request):
             self.apply_public(request)
             yield request
@@ -225,7 +404,7 @@ class JWTAuth(httpx.Auth):
         self.apply_token(request, token)
         response = yield request
         if self.is_token_failure(response) and not request.extensions.get(_REPLAYED):
-            response.read()  # release the connection before minting
+            _discard(response)  # release the connection before minting
             self._log_replay(request, response)
             self.invalidate(token)
             request.extensions[_REPLAYED] = True
@@ -235,6 +414,9 @@ class JWTAuth(httpx.Auth):
     async def async_auth_flow(
         self, request: httpx.Request
     ) -> AsyncGenerator[httpx.Request, httpx.Response]:
+        if self.is_foreign(request):
+            yield request
+            return
         if self.is_public(request):
             self.apply_public(request)
             yield request
@@ -244,7 +426,7 @@ class JWTAuth(httpx.Auth):
         self.apply_token(request, token)
         response = yield request
         if self.is_token_failure(response) and not request.extensions.get(_REPLAYED):
-            await response.aread()
+            await _adiscard(response)
             self._log_replay(request, response)
             self.invalidate(token)
             request.extensions[_REPLAYED] = True
@@ -256,6 +438,7 @@ class NovaPostAuth(JWTAuth):
     """Nova Post: ``Authorization: <jwt>``, the raw token (a ``Bearer`` prefix is refused)."""
 
     public_paths = ("/clients/authorization", "/test-api-keys")
+    credential_headers = ("Authorization",)
 
     def apply_token(self, request: httpx.Request, token: str) -> None:
         request.headers["Authorization"] = token
@@ -270,6 +453,7 @@ class ShipyoAuth(JWTAuth):
 
     public_paths = ("/api/Token/generate-from-apikey",)
     token_failure_statuses = frozenset({401, 403})
+    credential_headers = ("Authorization", "x-api-key", "X-Tenant-Id")
 
     def __init__(
         self,
@@ -281,9 +465,15 @@ class ShipyoAuth(JWTAuth):
         clock: Callable[[], float] | None = None,
         margin: float = EXPIRY_MARGIN,
         fallback_lifetime: float = FALLBACK_LIFETIME,
+        origin: httpx.URL | str | None = None,
     ) -> None:
         super().__init__(
-            mint=mint, amint=amint, clock=clock, margin=margin, fallback_lifetime=fallback_lifetime
+            mint=mint,
+            amint=amint,
+            clock=clock,
+            margin=margin,
+            fallback_lifetime=fallback_lifetime,
+            origin=origin,
         )
         self._api_key = api_key
         self._tenant_id = tenant_id

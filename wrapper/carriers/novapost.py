@@ -62,7 +62,9 @@ class NovaPost(Carrier[novapost_client.AuthenticatedClient]):
         super().__init__(api_key, environment=environment, base_url=base_url, **options)
 
     def _make_auth(self) -> NovaPostAuth:
-        return NovaPostAuth(mint=self._mint, amint=self._amint, clock=self._hooks.clock)
+        return NovaPostAuth(
+            mint=self._mint, amint=self._amint, clock=self._hooks.clock, origin=self._base_url
+        )
 
     # --- minting: GET /clients/authorization?apiKey=..., without a JWT ---------------------
 

@@ -47,6 +47,7 @@ class Shipyo(Carrier[shipyo_client.AuthenticatedClient]):
             mint=self._mint,
             amint=self._amint,
             clock=self._hooks.clock,
+            origin=self._base_url,
         )
 
     @property
