@@ -11,6 +11,7 @@ import httpx
 import pytest
 import respx
 from carriers import NovaPost, Options, Shipyo, errors
+from carriers._http import AsyncCarrierClient, CarrierClient
 from carriers.options import OptionArgs
 
 from .conftest import Sleeper, TokenIssuer
@@ -34,6 +35,10 @@ def test_the_typed_arguments_and_the_options_object_list_the_same_names() -> Non
     [
         ({"timeout": 0}, "timeout must be a positive number"),
         ({"max_retries": -1}, "max_retries must be an integer >= 0"),
+        ({"deadline": 0}, "deadline must be a positive number of seconds"),
+        ({"deadline": float("inf")}, "deadline must be a positive number of seconds"),
+        ({"max_response_bytes": 0}, "max_response_bytes must be a positive integer"),
+        ({"max_response_bytes": 1.5}, "max_response_bytes must be a positive integer"),
         ({"retry_policy": "fast"}, "retry_policy must be a carriers.RetryPolicy"),
         ({"transport": object()}, "transport must be an httpx.BaseTransport"),
     ],
@@ -77,6 +82,35 @@ def test_with_options_shares_the_token_and_the_connections(
     route.respond(200, json={})
     assert np.client.get_httpx_client().get("/parcels").status_code == 200
     assert np_tokens.count == 1
+
+
+def _bounds(http: object) -> tuple[float | None, int]:
+    assert isinstance(http, (CarrierClient, AsyncCarrierClient))
+    return http.deadline, http.max_response_bytes
+
+
+async def test_deadline_and_size_limit_reach_both_http_clients(np_key: str) -> None:
+    np = NovaPost(api_key=np_key, deadline=5, max_response_bytes=1000)
+    assert _bounds(np.client.get_httpx_client()) == (5.0, 1000)
+    assert _bounds(np.client.get_async_httpx_client()) == (5.0, 1000)
+    copy = np.with_options(deadline=None, max_response_bytes=2000)
+    assert _bounds(copy.client.get_httpx_client()) == (None, 2000)
+    default = NovaPost(api_key=np_key)
+    assert _bounds(default.client.get_httpx_client()) == (120.0, 10 * 1024 * 1024)
+    await np.aclose()
+
+
+def test_max_response_bytes_applies_to_every_call(
+    make_np: Callable[..., NovaPost], np_api: respx.MockRouter, np_tokens: TokenIssuer
+) -> None:
+    np_api.get("/parcels").respond(200, json={"items": ["x" * 100]})
+    with pytest.raises(errors.ResponseTooLargeError) as caught:
+        make_np(max_response_bytes=50).jwt()  # a minted token's body counts too
+    assert caught.value.limit == 50
+    np = make_np(max_response_bytes=10_000)
+    assert np.client.get_httpx_client().get("/parcels").json() == {"items": ["x" * 100]}
+    with pytest.raises(errors.ResponseTooLargeError):
+        np.with_options(max_response_bytes=50).client.get_httpx_client().get("/parcels")
 
 
 def test_with_options_keeps_the_carrier_settings(sh_key: str) -> None:

@@ -9,7 +9,7 @@ from collections.abc import Callable
 import httpx
 import pytest
 import respx
-from carriers import NovaPost, RetryPolicy, errors
+from carriers import NovaPost, RetryPolicy, _deadline, errors
 from carriers.retries import Retrier
 from novapost_client.api.authorization import post_test_api_keys
 from novapost_client.models import PostTestApiKeysBody
@@ -313,3 +313,78 @@ def test_retries_inside_a_mint_are_not_multiplied_by_the_outer_request(
         make_np().client.get_httpx_client().get("/parcels")
     assert mint.call_count == 3
     assert parcels.call_count == 0
+
+
+# --- retries and the deadline: the deadline wins -----------------------------------------
+
+
+def test_a_retry_whose_wait_would_pass_the_deadline_is_not_made(
+    make_np: Callable[..., NovaPost],
+    np_api: respx.MockRouter,
+    np_tokens: TokenIssuer,
+    sleeper: Sleeper,
+) -> None:
+    route = np_api.get("/parcels").respond(503, headers={"Retry-After": "7"})
+    with pytest.raises(errors.ServiceUnavailableError) as caught:
+        make_np(deadline=5).client.get_httpx_client().get("/parcels")
+    assert route.call_count == 1
+    assert sleeper.delays == []
+    assert caught.value.__notes__ == ["not retried: waiting 7.00 s would pass the call's deadline"]
+
+
+def test_retries_whose_waits_fit_the_deadline_are_made(
+    make_np: Callable[..., NovaPost],
+    np_api: respx.MockRouter,
+    np_tokens: TokenIssuer,
+    sleeper: Sleeper,
+) -> None:
+    """The fake sleeps take no time: each wait of 4 s fits a 5 s deadline."""
+    route = np_api.get("/parcels").respond(503, headers={"Retry-After": "4"})
+    with pytest.raises(errors.ServiceUnavailableError) as caught:
+        make_np(deadline=5).client.get_httpx_client().get("/parcels")
+    assert route.call_count == 3
+    assert sleeper.delays == [4.0, 4.0]
+    assert not getattr(caught.value, "__notes__", None), "max_retries ended it, not the deadline"
+
+
+@pytest.mark.parametrize("asynchronous", [False, True])
+async def test_a_backoff_past_the_deadline_is_not_waited_after_a_transport_error(
+    make_np: Callable[..., NovaPost],
+    np_api: respx.MockRouter,
+    np_tokens: TokenIssuer,
+    sleeper: Sleeper,
+    asynchronous: bool,
+) -> None:
+    route = np_api.get("/parcels").mock(side_effect=httpx.ConnectError("refused"))
+    np = make_np(deadline=5, retry_policy=RetryPolicy(base_delay=6.0, max_delay=6.0))
+    with pytest.raises(errors.APIConnectionError) as caught:
+        if asynchronous:
+            await np.client.get_async_httpx_client().get("/parcels")
+        else:
+            np.client.get_httpx_client().get("/parcels")
+    assert route.call_count == 1
+    assert sleeper.delays == []
+    assert "deadline" in caught.value.__notes__[0]
+    await np.aclose()
+
+
+def test_without_a_deadline_max_retries_alone_decides(
+    make_np: Callable[..., NovaPost],
+    np_api: respx.MockRouter,
+    np_tokens: TokenIssuer,
+    sleeper: Sleeper,
+) -> None:
+    np_api.get("/parcels").respond(503, headers={"Retry-After": "50"})
+    with pytest.raises(errors.ServiceUnavailableError):
+        make_np(deadline=None).client.get_httpx_client().get("/parcels")
+    assert sleeper.delays == [50.0, 50.0]
+
+
+def test_past_deadline_reads_the_current_scope() -> None:
+    retrier = Retrier(2)
+    assert not retrier.past_deadline(1e9)
+    with _deadline.scope(10):
+        assert retrier.past_deadline(10.5)
+        assert not retrier.past_deadline(5)
+        with _deadline.scope(60):  # an inner scope never extends the outer one
+            assert retrier.past_deadline(30)

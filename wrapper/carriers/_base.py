@@ -66,7 +66,8 @@ def build_client(
     transport: httpx.BaseTransport | None = None,
     async_transport: httpx.AsyncBaseTransport | None = None,
 ) -> Any:
-    """A generated client whose HTTP clients carry ``auth``, retries and typed errors.
+    """A generated client whose HTTP clients carry ``auth``, retries, typed errors and
+    the options' bounds (``deadline``, ``max_response_bytes``).
 
     ``raise_on_unexpected_status`` makes an undocumented 2xx status an error
     instead of a silent ``None``; non-2xx statuses never reach the generated code.
@@ -79,7 +80,11 @@ def build_client(
         uniform=hooks.jitter,
         clock=hooks.clock,
     )
-    args: dict[str, Any] = {"retrier": retrier}
+    args: dict[str, Any] = {
+        "retrier": retrier,
+        "max_response_bytes": options.max_response_bytes,
+        "deadline": options.deadline,
+    }
     if auth is not None:
         args["auth"] = auth
     transport = transport or options.transport

@@ -5,7 +5,8 @@ The generated functions trust the body: ``from_dict`` raises ``KeyError``,
 a number where the model says ``str``. Here those failures, and type mismatches
 found by checking the parsed model against its annotations, become
 ``ResponseValidationError``. Unknown extra fields are tolerated (the models keep them
-in ``additional_properties``).
+in ``additional_properties``). So is JSON nested deeper than the parser or the
+checks can recurse (``"[" * 100000``): its ``RecursionError`` is the body's fault.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ __all__ = ["ModelMismatch", "Parsed", "acall_endpoint", "call_endpoint", "check_
 
 T_co = TypeVar("T_co", covariant=True)
 
-_PARSE_ERRORS = (LookupError, TypeError, ValueError, AttributeError)
+_PARSE_ERRORS = (LookupError, TypeError, ValueError, AttributeError, RecursionError)
 _VARIANTS = ("sync_detailed", "asyncio_detailed", "sync", "asyncio")
 
 
@@ -72,6 +73,8 @@ def _describe(error: BaseException) -> str:
         return f"missing required field {error.args[0]!r}"
     if isinstance(error, (json.JSONDecodeError, UnicodeDecodeError)):
         return f"body is not JSON ({error})"
+    if isinstance(error, RecursionError):
+        return "body is nested too deeply to parse"
     return f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
 
 
@@ -92,6 +95,8 @@ def _finish(result: Parsed[Any], capture: Capture) -> Any:
         check_value(parsed)
     except ModelMismatch as error:
         raise _invalid(capture, str(error)) from None
+    except RecursionError:
+        raise _invalid(capture, "body is nested too deeply to check") from None
     return parsed
 
 

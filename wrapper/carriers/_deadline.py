@@ -16,7 +16,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
-__all__ = ["expired", "remaining", "scope"]
+import httpx
+
+from .errors import APITimeoutError
+from .redaction import safe_request
+
+__all__ = ["expired", "reached", "remaining", "scope"]
 
 _deadline: ContextVar[float | None] = ContextVar("carriers_deadline", default=None)
 
@@ -47,3 +52,13 @@ def remaining() -> float | None:
 def expired() -> bool:
     left = remaining()
     return left is not None and left <= 0.0
+
+
+def reached(request: httpx.Request) -> APITimeoutError:
+    """The error that ends a call whose deadline has passed."""
+    safe = safe_request(request)
+    return APITimeoutError(
+        f"Deadline reached on {safe.method} {safe.url.path}: the call took longer than "
+        "its deadline allows (mint, retries and body included)",
+        request=safe,
+    )

@@ -1,26 +1,52 @@
-"""httpx clients that retry and raise typed errors, around the auth flow.
+"""httpx clients that retry, raise typed errors, bound each call and keep credentials home.
 
 httpx runs the auth flow, transports and response hooks once per attempt, inside
 ``send()``. Mapping a 401 to an exception there would cut the flow's
 refresh-and-replay short, so retries and typed errors live here, in ``send()``,
 around ``super().send()``: the auth flow sees raw responses, callers see only 2xx
 responses or ``carriers.errors`` exceptions.
+
+Each call is bounded. ``send()`` opens the call's ``deadline`` scope (``_deadline``)
+around everything, the auth flow included, so a mint's own ``send()`` nests in it
+and spends the same time; each hop's timeouts are cut to the time left; bodies are
+read through ``_limits``: at most ``max_response_bytes`` once decoded, and no
+longer than the deadline. Retries and the deadline compose and the deadline wins:
+a retry whose wait would end past it is not made, and the last failure is raised
+with a note saying so, even if ``max_retries`` allowed more.
+
+Credentials stay with the base URL's origin: on every hop, redirects included, a
+request hook strips the auth flow's ``credential_headers`` (and ``Authorization``)
+from a request to any other scheme, host or port.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
 import httpx
 
-from .errors import APIConnectionError, connection_error, status_error
+from . import _deadline
+from ._limits import aread_capped, read_capped
+from .errors import APIConnectionError, APIStatusError, connection_error, status_error
+from .options import DEFAULT_DEADLINE, DEFAULT_MAX_RESPONSE_BYTES
 from .redaction import sanitized
 from .retries import Retrier
 
 __all__ = ["AsyncCarrierClient", "Capture", "CarrierClient", "capturing"]
+
+Hook = Callable[..., Any]
+AnyClient = httpx.Client | httpx.AsyncClient
+
+_CONFIGURED = "carriers.timeout"
+"""Request extension: the timeouts asked for, before any cut to the deadline."""
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+_SLACK = 0.01
+"""A timeout this close to the deadline is the deadline's doing."""
 
 
 class Capture:
@@ -56,26 +82,120 @@ def _record(response: httpx.Response) -> None:
         capture.response = response
 
 
-def _failure(exc: httpx.HTTPError, request: httpx.Request) -> APIConnectionError:
+def _origin(url: httpx.URL) -> tuple[str, str, int | None]:
+    scheme = url.scheme.lower()
+    return scheme, url.host.lower(), url.port or _DEFAULT_PORTS.get(scheme)
+
+
+def _keep_credentials_home(client: AnyClient, request: httpx.Request) -> None:
+    """Strip the credential headers from a request to another origin than the base URL's."""
+    home = client.base_url
+    if not home.host or _origin(request.url) == _origin(home):
+        return
+    names: tuple[str, ...] = getattr(client.auth, "credential_headers", ("Authorization",))
+    for name in {"authorization", *(name.lower() for name in names)}:
+        request.headers.pop(name, None)
+
+
+def _cut_timeouts(request: httpx.Request) -> None:
+    """Every timeout phase of this hop at most the time left before the deadline."""
+    configured: dict[str, float | None] = request.extensions.get(_CONFIGURED) or (
+        request.extensions.get("timeout", {})
+    )
+    left = _deadline.remaining()
+    if left is None:
+        request.extensions["timeout"] = dict(configured)
+        return
+    if left <= 0:
+        raise _deadline.reached(request)
+    request.extensions["timeout"] = {
+        phase: left if value is None else min(value, left) for phase, value in configured.items()
+    }
+
+
+def _before_hop(client: AnyClient, request: httpx.Request) -> None:
+    _keep_credentials_home(client, request)
+    _cut_timeouts(request)
+
+
+def _with_guards(
+    hooks: Mapping[str, list[Hook]], on_request: Hook, on_response: Hook
+) -> dict[str, list[Hook]]:
+    """The given event hooks with ours added once: last on requests, first on responses."""
+    requests = [hook for hook in hooks.get("request", []) if hook != on_request]
+    responses = [hook for hook in hooks.get("response", []) if hook != on_response]
+    return {"request": [*requests, on_request], "response": [on_response, *responses]}
+
+
+def _remember_timeouts(client: AnyClient, request: httpx.Request) -> None:
+    timeout = request.extensions.get("timeout") or client.timeout.as_dict()
+    request.extensions.setdefault(_CONFIGURED, timeout)
+
+
+def _not_retried(error: Exception, delay: float | None) -> Exception:
+    if delay is not None:
+        error.add_note(f"not retried: waiting {delay:.2f} s would pass the call's deadline")
+    return error
+
+
+def _failure(exc: httpx.HTTPError, request: httpx.Request, delay: float | None) -> Exception:
     """The typed error for a transport failure, chained to a redacted copy of it.
 
     It is raised outside the ``except`` block so that the raw exception (whose
     request carries the key or the JWT) is not kept as its ``__context__`` either.
     """
-    error = connection_error(exc, request)
+    left = _deadline.remaining()
+    error: APIConnectionError
+    if isinstance(exc, httpx.TimeoutException) and left is not None and left <= _SLACK:
+        error = _deadline.reached(request)
+        delay = None
+    else:
+        error = connection_error(exc, request)
     error.__cause__ = sanitized(exc)
-    return error
+    return _not_retried(error, delay)
+
+
+def _status_failure(response: httpx.Response, delay: float | None) -> Exception:
+    error: APIStatusError = status_error(response)
+    return _not_retried(error, delay)
 
 
 class CarrierClient(httpx.Client):
-    """``httpx.Client`` whose ``send()`` retries per ``Retrier`` and raises typed errors."""
+    """``httpx.Client`` whose ``send()`` retries per ``Retrier``, raises typed errors and
+    bounds the call (``deadline`` seconds, ``max_response_bytes`` per body)."""
 
-    def __init__(self, *, retrier: Retrier | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *,
+        retrier: Retrier | None = None,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        deadline: float | None = DEFAULT_DEADLINE,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self.retrier = retrier or Retrier()
+        self.max_response_bytes = max_response_bytes
+        self.deadline = deadline
+        self.event_hooks = self._event_hooks
 
     def __repr__(self) -> str:
         return f"<CarrierClient base_url={str(self.base_url)!r}>"
+
+    @property
+    def event_hooks(self) -> dict[str, list[Hook]]:
+        return self._event_hooks
+
+    @event_hooks.setter
+    def event_hooks(self, event_hooks: Mapping[str, list[Hook]]) -> None:
+        """Replacing the hooks keeps the guards: they are not optional."""
+        self._event_hooks = _with_guards(event_hooks, self._on_request, self._on_response)
+
+    def _on_request(self, request: httpx.Request) -> None:
+        _before_hop(self, request)
+
+    def _on_response(self, response: httpx.Response) -> None:
+        if response.has_redirect_location:  # httpx reads it in full to follow it
+            read_capped(response, self.max_response_bytes)
 
     def send(
         self,
@@ -85,18 +205,32 @@ class CarrierClient(httpx.Client):
         auth: Any = httpx.USE_CLIENT_DEFAULT,
         follow_redirects: Any = httpx.USE_CLIENT_DEFAULT,
     ) -> httpx.Response:
+        """A 2xx response or a typed error, within the deadline.
+
+        The body is read here, capped, except a 2xx body with ``stream=True``: it is
+        returned unread, and bounding its size and reading time is the caller's job.
+        """
+        _remember_timeouts(self, request)
+        with _deadline.scope(self.deadline):
+            return self._send(request, stream, auth, follow_redirects)
+
+    def _send(
+        self, request: httpx.Request, stream: bool, auth: Any, follow_redirects: Any
+    ) -> httpx.Response:
         retrier = self.retrier
         attempt = 0
-        failure: APIConnectionError | None = None
         while True:
+            failure: Exception | None = None
             try:
                 response = super().send(
-                    request, stream=stream, auth=auth, follow_redirects=follow_redirects
+                    request, stream=True, auth=auth, follow_redirects=follow_redirects
                 )
+                if not (stream and response.is_success):
+                    read_capped(response, self.max_response_bytes)
             except httpx.HTTPError as exc:
                 delay = retrier.delay_after_error(request, exc, attempt)
-                if delay is None:
-                    failure = _failure(exc, request)
+                if delay is None or retrier.past_deadline(delay):
+                    failure = _failure(exc, request, delay)
                 else:
                     retrier.log_retry(request, type(exc).__name__, delay, attempt)
                     retrier.sleep(delay)
@@ -108,27 +242,48 @@ class CarrierClient(httpx.Client):
                 _record(response)
                 return response
             delay = retrier.delay_after_response(request, response, attempt)
-            if delay is None:
-                try:
-                    response.read()
-                finally:
-                    response.close()
-                raise status_error(response)
-            response.close()
+            if delay is None or retrier.past_deadline(delay):
+                raise _status_failure(response, delay)
             retrier.log_retry(request, f"HTTP {response.status_code}", delay, attempt)
             retrier.sleep(delay)
             attempt += 1
 
 
 class AsyncCarrierClient(httpx.AsyncClient):
-    """``httpx.AsyncClient`` whose ``send()`` retries per ``Retrier`` and raises typed errors."""
+    """``CarrierClient`` for asyncio: the same retries, errors, bounds and guards."""
 
-    def __init__(self, *, retrier: Retrier | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *,
+        retrier: Retrier | None = None,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        deadline: float | None = DEFAULT_DEADLINE,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self.retrier = retrier or Retrier()
+        self.max_response_bytes = max_response_bytes
+        self.deadline = deadline
+        self.event_hooks = self._event_hooks
 
     def __repr__(self) -> str:
         return f"<AsyncCarrierClient base_url={str(self.base_url)!r}>"
+
+    @property
+    def event_hooks(self) -> dict[str, list[Hook]]:
+        return self._event_hooks
+
+    @event_hooks.setter
+    def event_hooks(self, event_hooks: Mapping[str, list[Hook]]) -> None:
+        """Replacing the hooks keeps the guards: they are not optional."""
+        self._event_hooks = _with_guards(event_hooks, self._on_request, self._on_response)
+
+    async def _on_request(self, request: httpx.Request) -> None:
+        _before_hop(self, request)
+
+    async def _on_response(self, response: httpx.Response) -> None:
+        if response.has_redirect_location:  # httpx reads it in full to follow it
+            await aread_capped(response, self.max_response_bytes)
 
     async def send(
         self,
@@ -138,18 +293,28 @@ class AsyncCarrierClient(httpx.AsyncClient):
         auth: Any = httpx.USE_CLIENT_DEFAULT,
         follow_redirects: Any = httpx.USE_CLIENT_DEFAULT,
     ) -> httpx.Response:
+        """A 2xx response or a typed error, within the deadline (see ``CarrierClient.send``)."""
+        _remember_timeouts(self, request)
+        with _deadline.scope(self.deadline):
+            return await self._send(request, stream, auth, follow_redirects)
+
+    async def _send(
+        self, request: httpx.Request, stream: bool, auth: Any, follow_redirects: Any
+    ) -> httpx.Response:
         retrier = self.retrier
         attempt = 0
-        failure: APIConnectionError | None = None
         while True:
+            failure: Exception | None = None
             try:
                 response = await super().send(
-                    request, stream=stream, auth=auth, follow_redirects=follow_redirects
+                    request, stream=True, auth=auth, follow_redirects=follow_redirects
                 )
+                if not (stream and response.is_success):
+                    await aread_capped(response, self.max_response_bytes)
             except httpx.HTTPError as exc:
                 delay = retrier.delay_after_error(request, exc, attempt)
-                if delay is None:
-                    failure = _failure(exc, request)
+                if delay is None or retrier.past_deadline(delay):
+                    failure = _failure(exc, request, delay)
                 else:
                     retrier.log_retry(request, type(exc).__name__, delay, attempt)
                     await retrier.async_sleep(delay)
@@ -161,13 +326,8 @@ class AsyncCarrierClient(httpx.AsyncClient):
                 _record(response)
                 return response
             delay = retrier.delay_after_response(request, response, attempt)
-            if delay is None:
-                try:
-                    await response.aread()
-                finally:
-                    await response.aclose()
-                raise status_error(response)
-            await response.aclose()
+            if delay is None or retrier.past_deadline(delay):
+                raise _status_failure(response, delay)
             retrier.log_retry(request, f"HTTP {response.status_code}", delay, attempt)
             await retrier.async_sleep(delay)
             attempt += 1

@@ -4,6 +4,10 @@ A retry is only made when replaying cannot cause a second effect on the server:
 the request never reached it (connect errors), or the method is idempotent, or the
 route is one of the carrier's idempotent token routes. ``POST /test-api-keys`` is
 replayable after a failure but never after a 429: its limit is one call per day.
+
+Retries and the call's deadline (``_deadline``) compose, and the deadline wins: a
+retry whose wait would end at or after the deadline is not made, whatever
+``max_retries`` allows (see ``Retrier.past_deadline``).
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from dataclasses import dataclass, field
 
 import httpx
 
+from . import _deadline
 from .errors import parse_retry_after
 from .redaction import logger, safe_request
 
@@ -141,6 +146,15 @@ class Retrier:
         if isinstance(error, _MAYBE_SENT) and self.replayable(request):
             return self.backoff(attempt)
         return None
+
+    def past_deadline(self, delay: float) -> bool:
+        """Whether waiting ``delay`` seconds would end at or after the call's deadline.
+
+        Waiting and then failing at the deadline anyway would only hide the real
+        failure behind a timeout, so such a retry is not made.
+        """
+        left = _deadline.remaining()
+        return left is not None and delay >= left
 
     def log_retry(self, request: httpx.Request, reason: str, delay: float, attempt: int) -> None:
         """One DEBUG line per retry, with the redacted path only."""
