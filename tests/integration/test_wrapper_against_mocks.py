@@ -243,3 +243,23 @@ def test_shipyo_tenant_header_is_sent(shipyo_mock: MockServer) -> None:
         pytest.raises(errors.PermissionDeniedError),
     ):
         sh.jwt()
+
+
+def test_a_facade_and_its_with_options_copy_serve_successive_event_loops(
+    novapost_mock: MockServer,
+) -> None:
+    """Async connections belong to one loop: each asyncio.run() gets its own, for the
+    facade and for a copy alike, while the JWT is minted once for all of them."""
+    np = NovaPost(api_key=NP_KEY, base_url=novapost_mock.base_url)
+    patient = np.with_options(timeout=60)
+    whoami = novapost_mock.origin + "/__mock__/whoami"
+
+    async def call(facade: NovaPost) -> int:
+        response = await facade.client.get_async_httpx_client().get(whoami)
+        return response.status_code
+
+    for _ in range(2):
+        assert asyncio.run(call(np)) == 200
+        assert asyncio.run(call(patient)) == 200
+    assert novapost_mock.stats()["GET /clients/authorization"] == 1
+    np.close()

@@ -195,30 +195,25 @@ class Carrier(Generic[ClientT]):
         return self._auth
 
     def with_options(self, **changes: Unpack[OptionArgs]) -> Self:
-        """A copy with other options that shares this facade's JWT and connections.
+        """A copy with other options that shares this facade's JWT and sync connections.
 
         ``np.with_options(timeout=120).call(...)``: nothing is minted again and, unless
-        a transport is given, no connection pool is opened; closing the copy leaves
-        this facade and its connections open.
+        a transport is given, no sync connection pool is opened; closing the copy
+        leaves this facade and its connections open. Async connections belong to an
+        event loop, so the copy opens its own per loop (close it with ``aclose()``),
+        except on an ``async_transport`` given in the options, which it shares.
         """
         options = self._options.replace(changes)
         copy = object.__new__(type(self))
         copy.__dict__.update(self.__dict__)
         copy._options = options
-        sync, async_ = self._pools()
+        client: Any = self._client
         copy._transports = (
-            None if "transport" in changes else sync,
-            None if "async_transport" in changes else async_,
+            None if "transport" in changes else client.get_httpx_client()._transport,
+            None if "async_transport" in changes else self._options.async_transport,
         )
         copy._client = copy._build()
         return copy
-
-    def _pools(self) -> tuple[httpx.BaseTransport, httpx.AsyncBaseTransport]:
-        """The transports (connection pools) of this facade's HTTP clients."""
-        client: Any = self._client
-        sync: httpx.BaseTransport = client.get_httpx_client()._transport
-        async_: httpx.AsyncBaseTransport = client.get_async_httpx_client()._transport
-        return sync, async_
 
     def jwt(self) -> str:
         """A valid JWT: the cached one, or a freshly minted one."""
