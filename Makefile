@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help venv vendor generate check-generated test lint contract mock bench clean
+.PHONY: help venv vendor generate check-generated test lint contract mock bench clean system-deps
 
 help:
 	@echo "make contract   generate if needed, run the contract suite against the mocks (TARGET=mock|live, NOVAPOST_URL=, SHIPYO_URL=)"
@@ -40,8 +40,20 @@ lint: venv
 	$(BIN)/ruff format --check wrapper mocks tools tests contract_tests bench
 	$(BIN)/mypy
 
-test: lint
+test: lint system-deps
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Debian packages some tests use (headless Chromium renders the contract report);
+# installed when missing and apt-get can; otherwise those tests skip, saying why.
+SYSTEM_PACKAGES := chromium
+system-deps:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+	    echo "installing $(SYSTEM_PACKAGES) (apt-get)"; \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -q $(SYSTEM_PACKAGES) >/dev/null 2>&1 \
+	      || (apt-get update -q >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $(SYSTEM_PACKAGES) >/dev/null 2>&1) \
+	      || echo "could not install $(SYSTEM_PACKAGES): the tests that need it will skip"; \
+	  else echo "$(SYSTEM_PACKAGES) missing and not installable here: the tests that need it will skip"; fi; }
 
 # TARGET=mock|url|live, NOVAPOST_URL=, SHIPYO_URL=, MAX_EXAMPLES=, SEED= are read from the environment.
 contract: venv

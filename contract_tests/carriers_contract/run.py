@@ -20,18 +20,20 @@ import argparse
 import contextlib
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from carriers import registry
 from carriers.errors import CarrierError
 from carriers.keystore import KeyStore
+from carriers.redaction import redact, register_secret
 
-from carriers_contract import summary
+from carriers_contract import html_report, summary
 from carriers_contract.targets import Target, TargetKind, UsageError, resolve
 
 PHASES = "examples,coverage,fuzzing,stateful"
@@ -49,6 +51,7 @@ class Outcome:
     exit_code: int
     stats: dict[str, summary.OperationStats]
     documented: dict[str, list[str]]
+    seed: str | None = None
 
     @property
     def unreached(self) -> list[str]:
@@ -245,8 +248,27 @@ def run_target(
         sys.stdout.flush()
         proc = subprocess.run(cmd, env=env, check=False)
         lines = events.read_text(encoding="utf-8").splitlines() if events.exists() else []
-        stats = summary.read_events(lines, documented)
-    return Outcome(target, proc.returncode, stats, documented)
+        stats = summary.read_events(lines, documented, _scrubber(target))
+    return Outcome(target, proc.returncode, stats, documented, _seed(lines))
+
+
+_JWT = re.compile(r"eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
+
+
+def _scrubber(target: Target) -> Callable[[str], str]:
+    """What the report may show of a request or response: no key, no JWT."""
+    if target.api_key:
+        register_secret(target.api_key)
+    return lambda text: _JWT.sub("[JWT]", redact(text))
+
+
+def _seed(lines: Sequence[str]) -> str | None:
+    """The seed schemathesis used (it draws one when none is given)."""
+    for line in lines:
+        if line.startswith('{"Initialize"'):
+            seed = json.loads(line)["Initialize"].get("seed")
+            return None if seed is None else str(seed)
+    return None
 
 
 def _shown(path: Path) -> str:
@@ -298,12 +320,56 @@ def run_all(args: argparse.Namespace, *, prog: str) -> int:
             print(f"documented but never reached: {', '.join(outcome.unreached)}")
         print()
     print(f"Reports: {_shown(report_dir)}{os.sep}")
+    page = _html(report_dir, targets, outcomes, args)
+    failed = [o.target.carrier.title for o in outcomes if o.failed]
     if not outcomes:
         print("contract: nothing was tested")
-        return EXIT_OK
-    failed = [o.target.carrier.title for o in outcomes if o.failed]
-    if failed:
+    elif failed:
         print(f"contract: FAILED: {', '.join(failed)}")
-        return EXIT_FAILED
-    print("contract: passed")
-    return EXIT_OK
+    else:
+        print("contract: passed")
+    print(f"HTML report: {_shown(page)}")
+    return EXIT_FAILED if failed else EXIT_OK
+
+
+def _html(
+    report_dir: Path, targets: list[Target], outcomes: list[Outcome], args: argparse.Namespace
+) -> Path:
+    by_carrier = {o.target.carrier.name: o for o in outcomes}
+    results = []
+    for target in targets:
+        outcome = by_carrier.get(target.carrier.name)
+        if outcome is None:
+            results.append(
+                html_report.CarrierResult(
+                    target.carrier.title,
+                    target.kind,
+                    target.base_url,
+                    "skipped",
+                    {},
+                    {},
+                    skip_reason=target.skip_reason,
+                )
+            )
+            continue
+        results.append(
+            html_report.CarrierResult(
+                target.carrier.title,
+                target.kind,
+                target.base_url,
+                "FAILED" if outcome.failed else "passed",
+                outcome.documented,
+                outcome.stats,
+                outcome.unreached if target.kind == "mock" else (),
+                seed=outcome.seed,
+            )
+        )
+    settings = {
+        "target": args.target,
+        "phases": PHASES,
+        "checks": "all, plus the docs' rules (carriers_contract.rules)",
+        "max examples": args.max_examples,
+        "seed": args.seed if args.seed is not None else "drawn per carrier (shown above)",
+        "workers": args.workers,
+    }
+    return html_report.write(report_dir, results, settings)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import base64
 import functools
 import json
-from collections.abc import Iterable
+import shlex
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,6 +31,19 @@ def documented_statuses(text: str, name: str) -> dict[str, list[str]]:
     return out
 
 
+@dataclass(frozen=True)
+class Failure:
+    """One failed check of one case, as the HTML report shows it (secrets removed)."""
+
+    operation: str
+    check: str
+    title: str
+    message: str
+    status: str
+    excerpt: str
+    curl: str
+
+
 @dataclass
 class OperationStats:
     cases: int = 0
@@ -36,9 +51,45 @@ class OperationStats:
     failures: int = 0
     failed_checks: set[str] = field(default_factory=set)
     statuses: set[str] = field(default_factory=set)
+    failed_statuses: set[str] = field(default_factory=set)
+    details: list[Failure] = field(default_factory=list)
 
 
-def read_events(lines: Iterable[str], documented: Iterable[str]) -> dict[str, OperationStats]:
+MAX_DETAILS = 5
+"""Failures kept per operation for the report (the first ones, distinct by check)."""
+_EXCERPT = 600
+
+
+def _decode(content: object) -> bytes:
+    if isinstance(content, dict) and "$base64" in content:
+        return base64.b64decode(str(content["$base64"]))
+    if isinstance(content, str):
+        return content.encode()
+    return b""
+
+
+def _curl(request: dict[str, Any], clean: Callable[[str], str]) -> str:
+    """A curl line that replays ``request`` (an NDJSON interaction request), secrets removed."""
+    parts = ["curl", "-X", request.get("method", "GET")]
+    for name, values in (request.get("headers") or {}).items():
+        for value in values if isinstance(values, list) else [values]:
+            parts += ["-H", shlex.quote(clean(f"{name}: {value}"))]
+    body = _decode(request.get("body"))
+    if body:
+        parts += ["-d", shlex.quote(clean(body.decode("utf-8", "replace")))]
+    parts.append(shlex.quote(clean(str(request.get("uri", "")))))
+    return " ".join(parts)
+
+
+def _no_secrets(text: str) -> str:
+    return text
+
+
+def read_events(
+    lines: Iterable[str],
+    documented: Iterable[str],
+    clean: Callable[[str], str] = _no_secrets,
+) -> dict[str, OperationStats]:
     """Aggregate the schemathesis NDJSON event stream per operation.
 
     A case is counted under its own "METHOD /path" when that is a documented operation,
@@ -59,13 +110,43 @@ def read_events(lines: Iterable[str], documented: Iterable[str]) -> dict[str, Op
             op = stats.setdefault(label if label in known else scenario, OperationStats())
             op.cases += 1
             op.checks += len(checks)
-            failed = {c["name"] for c in checks if c.get("status") == "failure"}
+            failed = [c for c in checks if c.get("status") == "failure"]
+            interaction = interactions.get(case_id) or {}
+            response = interaction.get("response")
+            status = str(response["status_code"]) if response else "no response"
+            op.statuses.add(status)
             if failed:
                 op.failures += 1
-                op.failed_checks.update(failed)
-            response = (interactions.get(case_id) or {}).get("response")
-            op.statuses.add(str(response["status_code"]) if response else "no response")
+                op.failed_checks.update(c["name"] for c in failed)
+                op.failed_statuses.add(status)
+                _keep(op, label if label in known else scenario, failed, interaction, clean)
     return stats
+
+
+def _keep(
+    op: OperationStats,
+    operation: str,
+    failed: list[dict[str, Any]],
+    interaction: dict[str, Any],
+    clean: Callable[[str], str],
+) -> None:
+    response = interaction.get("response") or {}
+    excerpt = _decode(response.get("content"))[:_EXCERPT].decode("utf-8", "replace")
+    for check in failed:
+        if len(op.details) >= MAX_DETAILS or any(d.check == check["name"] for d in op.details):
+            continue
+        info = (check.get("failure_info") or {}).get("failure") or {}
+        op.details.append(
+            Failure(
+                operation=operation,
+                check=check["name"],
+                title=clean(str(info.get("title") or check["name"])),
+                message=clean(str(info.get("message") or "")),
+                status=str(response.get("status_code", "no response")),
+                excerpt=clean(excerpt),
+                curl=_curl(interaction.get("request") or {}, clean),
+            )
+        )
 
 
 def render(
