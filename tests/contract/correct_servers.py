@@ -22,15 +22,19 @@ from __future__ import annotations
 import asyncio
 import functools
 import json
+import os
 import re
 import secrets
+import subprocess
+import sys
 import threading
 import time
 import urllib.parse
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler
+from pathlib import Path
 from typing import Any
 
 import jwt
@@ -38,7 +42,7 @@ import uvicorn
 
 from tests.hostile.serving import QuietHandler, serve
 
-__all__ = ["CORRECT_SERVERS", "RULE_BREAKERS", "CorrectServer"]
+__all__ = ["CORRECT_SERVERS", "RULE_BREAKERS", "CorrectServer", "run_suite"]
 
 PHONE = re.compile(r"49[0-9]{9,10}")
 DOCS_PHONE = "498213437654"
@@ -346,16 +350,19 @@ class CorrectServer:
 
     def __init__(self, name: str, carrier: str, start: Callable[[], Any]) -> None:
         self.name, self.carrier, self._start = name, carrier, start
+        self.last_key: str | None = None
+        """The key the last started instance accepted (tests look for it in outputs)."""
 
     @contextmanager
     def running(self) -> Iterator[tuple[str, str]]:
         """Yield (base URL, the API key it accepts)."""
         made = self._start()
         if isinstance(made, tuple):  # an ASGI app and its key
-            app, key = made
+            app, self.last_key = made
             with _serve_asgi(app) as origin:
-                yield origin + "/v.1.0", key
+                yield origin + "/v.1.0", self.last_key
             return
+        self.last_key = made.docs_key
         with serve(made) as origin:
             prefix = "/v.1.0" if self.carrier == "novapost" else ""
             yield origin + prefix, made.docs_key
@@ -389,9 +396,31 @@ RULE_BREAKERS: tuple[tuple[CorrectServer, str], ...] = tuple(
 suite's check named in the failure: the correct servers with exactly one change."""
 
 
-if __name__ == "__main__":  # serve one by name: python -m tests.contract.correct_servers NAME
-    import sys
+def run_suite(
+    servers: Sequence[CorrectServer], cwd: Path, **settings: str
+) -> subprocess.CompletedProcess[str]:
+    """``python -m carriers_contract`` against ``servers`` (started for the run), as a user
+    would point it at their servers: ``--<carrier>-url`` and ``<CARRIER>_API_KEY``."""
+    env = {k: v for k, v in os.environ.items() if not k.endswith(("_URL", "_API_KEY"))}
+    env.update({"TARGET": "url", **settings})
+    args: list[str] = []
+    with ExitStack() as stack:
+        for server in servers:
+            url, key = stack.enter_context(server.running())
+            env[f"{server.carrier.upper()}_API_KEY"] = key
+            args += [f"--{server.carrier}-url", url]
+        return subprocess.run(
+            [sys.executable, "-m", "carriers_contract", *args],
+            cwd=cwd,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+        )
 
+
+if __name__ == "__main__":  # serve one by name: python -m tests.contract.correct_servers NAME
     chosen = next(s for s in CORRECT_SERVERS if s.name == sys.argv[1])
     with chosen.running() as (url, _):
         print(url, flush=True)

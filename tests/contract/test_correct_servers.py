@@ -6,15 +6,11 @@ the docs' phone). A Nova Post and a Shipyo server share a run to keep it short.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
 
-from tests.contract.correct_servers import CORRECT_SERVERS, CorrectServer
+from tests.contract.correct_servers import CORRECT_SERVERS, CorrectServer, run_suite
 
 SEEDS = (1, 2, 3, 4, 5)
 PAIRS = (
@@ -24,23 +20,7 @@ PAIRS = (
 
 
 def run_against(servers: tuple[CorrectServer, ...], seed: int, tmp_path: Path) -> str:
-    env = {k: v for k, v in os.environ.items() if not k.endswith(("_URL", "_API_KEY"))}
-    env.update({"MAX_EXAMPLES": "15", "SEED": str(seed), "TARGET": "url"})
-    args: list[str] = []
-    with ExitStack() as stack:
-        for server in servers:
-            url, key = stack.enter_context(server.running())
-            env[f"{server.carrier.upper()}_API_KEY"] = key
-            args += [f"--{server.carrier}-url", url]
-        proc = subprocess.run(
-            [sys.executable, "-m", "carriers_contract", *args, "--report-dir", "reports"],
-            cwd=tmp_path,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=600,
-            check=False,
-        )
+    proc = run_suite(servers, tmp_path, MAX_EXAMPLES="15", SEED=str(seed))
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, f"seed {seed}: false alarm on {servers}\n{out[-5000:]}"
     return proc.stdout

@@ -9,15 +9,11 @@ A Nova Post and a Shipyo breaker share a run to keep it short.
 from __future__ import annotations
 
 import itertools
-import os
-import subprocess
-import sys
-from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
 
-from tests.contract.correct_servers import RULE_BREAKERS, CorrectServer
+from tests.contract.correct_servers import RULE_BREAKERS, CorrectServer, run_suite
 
 NOVAPOST = [b for b in RULE_BREAKERS if b[0].carrier == "novapost"]
 SHIPYO = [b for b in RULE_BREAKERS if b[0].carrier == "shipyo"]
@@ -37,23 +33,7 @@ def test_every_rule_has_a_breaker() -> None:
 def test_a_broken_rule_fails_the_run_naming_it(
     breakers: tuple[tuple[CorrectServer, str], ...], tmp_path: Path
 ) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.endswith(("_URL", "_API_KEY"))}
-    env.update({"MAX_EXAMPLES": "15", "SEED": "1", "TARGET": "url"})
-    args: list[str] = []
-    with ExitStack() as stack:
-        for server, _ in breakers:
-            url, key = stack.enter_context(server.running())
-            env[f"{server.carrier.upper()}_API_KEY"] = key
-            args += [f"--{server.carrier}-url", url]
-        proc = subprocess.run(
-            [sys.executable, "-m", "carriers_contract", *args, "--report-dir", "reports"],
-            cwd=tmp_path,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=600,
-            check=False,
-        )
+    proc = run_suite([server for server, _ in breakers], tmp_path, MAX_EXAMPLES="15", SEED="1")
     out = proc.stdout + proc.stderr
     assert proc.returncode == 1, out[-4000:]
     for server, rule in breakers:

@@ -8,16 +8,14 @@ settings; no secret. A screenshot of the page is kept under ``reports/``.
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
-import sys
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 
-from tests.contract.correct_servers import CORRECT_SERVERS, RULE_BREAKERS
+from tests.contract.correct_servers import CORRECT_SERVERS, RULE_BREAKERS, run_suite
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -83,22 +81,10 @@ def failing_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, st
     home = tmp_path_factory.mktemp("report")
     breaker = next(s for s, rule in RULE_BREAKERS if s.name == "novapost-error-success-true")
     shipyo = next(s for s in CORRECT_SERVERS if s.name == "shipyo-stdlib")
-    env = {k: v for k, v in os.environ.items() if not k.endswith(("_URL", "_API_KEY"))}
-    env.update({"MAX_EXAMPLES": "10", "SEED": "3", "TARGET": "url"})
-    with breaker.running() as (np_url, np_key), shipyo.running() as (sh_url, sh_key):
-        env.update({"NOVAPOST_API_KEY": np_key, "SHIPYO_API_KEY": sh_key})
-        urls = ["--novapost-url", np_url, "--shipyo-url", sh_url]
-        proc = subprocess.run(
-            [sys.executable, "-m", "carriers_contract", *urls],
-            cwd=home,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=600,
-            check=False,
-        )
+    proc = run_suite([breaker, shipyo], home, MAX_EXAMPLES="10", SEED="3")
     assert proc.returncode == 1, proc.stdout[-3000:]
-    return home, proc.stdout, np_key + "\n" + sh_key
+    keys = [breaker.last_key, shipyo.last_key]
+    return home, proc.stdout, "\n".join(k for k in keys if k)
 
 
 def test_the_run_prints_the_report_path_last(failing_run: tuple[Path, str, str]) -> None:

@@ -204,6 +204,11 @@ def test_carriers_contract_from_an_empty_directory(full: Installed) -> None:
     assert "Nova Post (mock, http://127.0.0.1:" in proc.stdout
     assert "Shipyo (mock, http://127.0.0.1:" in proc.stdout
     assert f"Reports: reports{os.sep}contract{os.sep}" in proc.stdout
+    # Every documented status of every operation is reached on the mocks, even with
+    # 5 examples: the fixture inputs, keys and Prefer outages are explicit examples.
+    rows = [line for line in proc.stdout.splitlines() if line.startswith(("GET /", "POST /"))]
+    assert len(rows) == 3 and all(row.rstrip().endswith(" -") for row in rows), rows
+    assert proc.stdout.rstrip().endswith(f"HTML report: reports{os.sep}contract{os.sep}index.html")
     for name in ("novapost-junit.xml", "shipyo-junit.xml", "novapost.json", "shipyo.json"):
         assert (full.home / "reports" / "contract" / name).is_file(), name
     site = full.bin.parent / "lib"
