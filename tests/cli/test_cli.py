@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+import logging
 import os
 import queue
 import re
@@ -35,6 +36,9 @@ from carriers.cli.common import duration
 from carriers.cli.jwt_inspect import decode_jwt
 from carriers.cli.progress import progress
 from carriers.redaction import REDACTED, hide_secrets
+
+from ..hostile.secret_servers import TokenHandler, fixed_handler
+from ..hostile.serving import serve
 
 NP_KEY = "np_test_4f1c2b9e8a7d6c5b"
 NP_PHONE = "498213437654"
@@ -701,7 +705,7 @@ def test_contract_against_a_running_mock(
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert "Nova Post (url, " in result.stdout
     assert "Shipyo: skipped" in result.stdout
-    assert result.stdout.rstrip().endswith("contract: passed")
+    assert "contract: passed" in result.stdout.splitlines()
     assert (tmp_path / "reports" / "novapost-junit.xml").exists()
 
 
@@ -747,3 +751,178 @@ def test_hide_secrets_by_name_and_by_shape() -> None:
         "n": [1, REDACTED],
     }
     assert hide_secrets("sub", "me") == "me"
+
+
+# --- hostile input: odd claims, odd servers, endless files ---------------------------------
+
+UNSAFE = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+"""Control characters (newline aside) that must never reach the terminal raw."""
+
+
+def raw_jwt(payload: bytes) -> str:
+    def part(raw: bytes) -> str:
+        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+    header = part(b'{"alg": "HS256"}')
+    return f"{header}.{part(payload)}.c2ln"
+
+
+def strict_json(text: str) -> object:
+    def refuse(constant: str) -> object:
+        raise AssertionError(f"not JSON: {constant}")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+@pytest.mark.parametrize(
+    ("payload", "expires"),
+    [
+        (b'{"exp": 1' + b"0" * 400 + b', "iat": 1e308}', "unknown"),
+        (b'{"exp": 1e308, "nbf": -1e300}', "unknown"),
+        (b'{"exp": 1e400, "iat": NaN, "auth_time": -Infinity}', "unknown"),
+        (b'{"exp": "1700000000", "iat": "yesterday"}', "unknown"),
+        (b'{"exp": -1, "iat": -1}', "1969-12-31T23:59:59Z"),
+        (b'{"exp": null}', "unknown"),
+    ],
+)
+def test_inspect_prints_any_time_claim_cleanly(
+    env: dict[str, str], payload: bytes, expires: str
+) -> None:
+    token = raw_jwt(payload)
+    result = carriers("inspect", env=env, stdin=token)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    assert re.search(rf"^expires:    {expires}", result.stdout, re.M), result.stdout
+    as_json = carriers("inspect", "--json", env=env, stdin=token)
+    assert as_json.returncode == 0, as_json.stderr
+    report = strict_json(as_json.stdout)
+    assert isinstance(report, dict)
+    assert (report["expires_at"] is None) == (expires == "unknown")
+
+
+@pytest.mark.parametrize("timeout", ["inf", "nan", "1e300", "-inf", "0", "-1", "86401", "soon"])
+@pytest.mark.parametrize("command", [["token", "novapost"], ["sandbox-key", "--phone", NP_PHONE]])
+def test_a_timeout_that_is_no_number_of_seconds_is_one_usage_line(
+    env: dict[str, str], timeout: str, command: list[str]
+) -> None:
+    # checked while parsing: the endless key file is never read
+    result = carriers(
+        *command,
+        f"--timeout={timeout}",
+        "--base-url",
+        "http://127.0.0.1:1/v.1.0",
+        *(["--api-key-file", "/dev/zero"] if command[0] == "token" else []),
+        env=env,
+        timeout=20,
+    )
+    assert "--timeout" in assert_error(result, 2)
+
+
+def test_an_endless_key_file_is_a_usage_error(env: dict[str, str]) -> None:
+    base = ["token", "novapost", "--base-url", "http://127.0.0.1:1/v.1.0"]
+    endless = carriers(*base, "--api-key-file", "/dev/zero", env=env, timeout=20)
+    assert "64 KiB" in assert_error(endless, 2)
+    long_stdin = carriers(*base, "--api-key-file", "-", env=env, stdin="k" * 70_000)
+    assert "64 KiB" in assert_error(long_stdin, 2)
+    assert "64 KiB" in assert_error(carriers("inspect", env=env, stdin="e" * 70_000), 2)
+
+
+HOSTILE_TEXT = "\x1b[2J\x1b]0;owned\x07 \x9b31m \u202egnp.exe \x00\x7f"
+
+
+def test_inspect_escapes_control_characters_from_the_token(env: dict[str, str]) -> None:
+    token = fake_jwt({"sub": HOSTILE_TEXT, f"x{HOSTILE_TEXT}": ["ok", HOSTILE_TEXT], "exp": 1})
+    result = carriers("inspect", env=env, stdin=token)
+    assert result.returncode == 0, result.stderr
+    assert not UNSAFE.search(result.stdout), result.stdout
+    assert "\\x1b[2J\\x1b]0;owned\\x07 \\x9b31m \\u202egnp.exe" in result.stdout
+    as_json = carriers("inspect", "--json", env=env, stdin=token)
+    assert not UNSAFE.search(as_json.stdout)
+    claims = json.loads(as_json.stdout)["claims"]
+    assert claims["sub"] == HOSTILE_TEXT
+
+
+@pytest.mark.parametrize("carrier", ["novapost", "shipyo"])
+def test_a_server_token_with_control_characters_is_not_printed(
+    env: dict[str, str], carrier: str
+) -> None:
+    TokenHandler.token = fake_jwt({"sub": "x"}) + HOSTILE_TEXT
+    keys = {"NOVAPOST_API_KEY": NP_KEY, "SHIPYO_API_KEY": SH_KEY}
+    with serve(TokenHandler) as origin:
+        url = origin + ("/v.1.0" if carrier == "novapost" else "")
+        result = carriers("token", carrier, "--base-url", url, env=keyed(env, **keys))
+    line = assert_error(result, 1)
+    assert "control characters" in line
+    assert not UNSAFE.search(result.stderr)
+
+
+def test_a_server_token_with_hostile_claims_inspects_cleanly(env: dict[str, str]) -> None:
+    TokenHandler.token = fake_jwt({"sub": HOSTILE_TEXT, "exp": int(time.time()) + 600})
+    with serve(TokenHandler) as origin:
+        token = one_jwt(
+            carriers("token", "shipyo", "--base-url", origin, env=keyed(env, SHIPYO_API_KEY=SH_KEY))
+        )
+    result = carriers("inspect", env=env, stdin=token)
+    assert result.returncode == 0, result.stderr
+    assert not UNSAFE.search(result.stdout)
+    assert re.search(r"^time left:  (9m \d+s|10m 0s)$", result.stdout, re.M)
+
+
+@pytest.mark.parametrize("debug", [[], ["--debug"]])
+def test_a_server_message_with_control_characters_is_escaped_on_stderr(
+    env: dict[str, str], debug: list[str]
+) -> None:
+    body = json.dumps({"errors": [f"bad key {HOSTILE_TEXT}"]}).encode()
+    with serve(fixed_handler(401, body)) as origin:
+        result = carriers(
+            *debug,
+            "token",
+            "novapost",
+            "--base-url",
+            origin + "/v.1.0",
+            env=keyed(env, NOVAPOST_API_KEY=NP_KEY),
+        )
+    assert result.returncode == 1
+    assert not UNSAFE.search(result.stderr), result.stderr
+    last = result.stderr.splitlines()[-1]
+    assert last.startswith("carriers: error: HTTP 401")
+    assert "bad key \\x1b[2J" in last
+    if not debug:
+        assert_error(result, 1)
+
+
+def test_key_store_warnings_are_single_lines_around_a_one_line_error(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    store = tmp_path / "store" / "keys.json"
+    store.parent.mkdir()
+    store.write_text("{not json\n  at all")
+    store.chmod(0o644)
+    result = carriers(
+        "token",
+        "novapost",
+        "--phone",
+        NP_PHONE,
+        "--base-url",
+        "http://127.0.0.1:1/v.1.0",
+        "--max-retries",
+        "0",
+        env=env,
+    )
+    assert result.returncode == 1
+    assert result.stdout == ""
+    *warnings, error = result.stderr.splitlines()
+    assert error.startswith("carriers: error: Connection failed")
+    assert warnings, "the key store was expected to warn"
+    assert all(line.startswith("carriers: warning: key store ") for line in warnings), warnings
+    assert len(set(warnings)) == len(warnings)
+    assert_no_secret(result.stderr)
+
+
+def test_in_process_runs_leave_logging_as_they_found_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    loggers = [logging.getLogger(name) for name in ("carriers", "httpx")]
+    before = [(target.level, list(target.handlers)) for target in loggers]
+    for debug in ([], ["--debug"]):
+        monkeypatch.setattr(sys, "stdin", io.StringIO(fake_jwt({"sub": "x"})))
+        assert main([*debug, "inspect"]) == 0
+    assert [(target.level, list(target.handlers)) for target in loggers] == before

@@ -318,3 +318,61 @@ def test_a_mint_that_cannot_connect_is_a_connection_error(
     sh_api.get("/api/Token/generate-from-apikey").mock(side_effect=httpx.ConnectError("down"))
     with pytest.raises(errors.APIConnectionError):
         make_sh(max_retries=0).jwt()
+
+
+DEEP_BODIES = [
+    b"[" * 100_000,
+    b'{"errors": ' + b"[" * 100_000,
+    b'{"requestId": ' + b'{"a": ' * 50_000,
+    b'{"errors": ' + b"[" * 900 + b'"deep"' + b"]" * 900 + b"}",
+]
+"""Error bodies whose nesting ``json.loads`` (or a naive walk of it) cannot survive."""
+
+
+@pytest.mark.parametrize("body", DEEP_BODIES)
+def test_deeply_nested_bodies_give_messages_not_recursion_errors(body: bytes) -> None:
+    messages = parse_messages(body, "application/json")
+    assert all(len(message) <= 300 for message in messages)
+    assert len(messages) <= 1
+
+
+@pytest.mark.parametrize("body", DEEP_BODIES)
+@pytest.mark.parametrize("asynchronous", [False, True])
+async def test_a_deeply_nested_401_is_the_typed_error(
+    make_np: Callable[..., NovaPost],
+    np_api: respx.MockRouter,
+    body: bytes,
+    asynchronous: bool,
+) -> None:
+    np_api.get("/clients/authorization").respond(
+        401, content=body, headers={"content-type": "application/json"}
+    )
+    np = make_np(max_retries=0)
+    with pytest.raises(errors.AuthenticationError) as caught:
+        if asynchronous:
+            await np.ajwt()
+        else:
+            np.jwt()
+    assert caught.value.status_code == 401
+    assert caught.value.request_id is None
+    assert caught.value.body == body
+    await np.aclose()
+
+
+@pytest.mark.timeout(30)  # each took hours when a pattern rescanned the body from every tag
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"<html>" + b"<title>" * 200_000,
+        b"<!doctype html>" + b"<script>" * 200_000,
+        b"<!doctype html>" + b"<" * 1_000_000,
+        b"<html><title" + b" x" * 500_000,
+    ],
+)
+def test_html_bodies_of_unclosed_tags_are_parsed_in_linear_time(body: bytes) -> None:
+    assert len(parse_messages(body, "text/html")) <= 1
+
+
+def test_scripts_and_styles_are_dropped_from_html_messages() -> None:
+    body = b"<html><script>if (a<b) x()</script>shown<STYLE a=1>p{}</style >too<script>cut"
+    assert parse_messages(body, "text/html") == ["shown too"]

@@ -6,10 +6,12 @@ full URL back in their error messages, so that only real redaction passes.
 
 from __future__ import annotations
 
+import html
 import json
 import logging
 import threading
 import traceback
+import urllib.parse
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -25,7 +27,17 @@ from carriers import (
     errors,
     install_redaction,
 )
-from carriers.redaction import REDACTED, redact, redact_url, safe_request
+from carriers.redaction import (
+    REDACTED,
+    hide_secrets,
+    redact,
+    redact_bytes,
+    redact_headers,
+    redact_url,
+    register_secret,
+    safe_request,
+    unregister_secret,
+)
 from novapost_client.api.authorization import post_test_api_keys
 from novapost_client.models import PostTestApiKeysBody
 
@@ -281,6 +293,7 @@ def texts_of(error: BaseException, *objects: object) -> list[str]:
         out += [repr(request), str(request.url), repr(dict(request.headers))]
     if isinstance(error, errors.APIStatusError):
         out += error.messages
+        out += [error.body.decode("utf-8", "replace"), repr(error.headers), repr(error.request_id)]
     if error.__context__ is not None:
         out += [str(error.__context__), repr(error.__context__)]
     cause = error.__cause__
@@ -361,8 +374,9 @@ def test_the_scenarios_do_see_the_secrets(
     np = make_np()
     with pytest.raises(errors.AuthenticationError) as caught:
         _np_401_twice(np, np_api, np_tokens)
-    raw = caught.value.body.decode()
+    raw = np_api.calls.last.response.content.decode()
     assert np_tokens.issued[-1] in raw
+    assert np_tokens.issued[-1] not in caught.value.body.decode()
     with pytest.raises(errors.APIError) as caught_mint:
         _np_mint_timeout(make_np(), np_api, np_tokens)
     assert caught_mint.value.__context__ is None, "the raw error is not kept"
@@ -442,3 +456,123 @@ def test_real_http_debug_logs_of_httpx_and_httpcore_leak_nothing(
     assert any(
         "apiKey=[REDACTED]" in r.getMessage() for r in debug_logs.records if r.name == "httpx"
     )
+
+
+# --- secrets in unusual shapes -----------------------------------------------------------------
+
+ODD_KEY = "np_\"q\u00e9/+%&'\\ke<y> \U0001f600z_9f3a7c21d4"
+"""A key with characters every escaping changes; its last part is what a leak would show."""
+
+
+def shapes(secret: str) -> dict[str, str]:
+    """The forms a secret takes on its way back from a server or into a log."""
+    latin1 = secret.encode().decode("latin-1")
+    return {
+        "as is": secret,
+        "upper-cased": secret.upper(),
+        "swapped case": secret.swapcase(),
+        "repr": repr(secret),
+        "ascii": ascii(secret),
+        "bytes repr": repr(secret.encode()),
+        "JSON": json.dumps(secret),
+        "JSON, not ASCII": json.dumps(secret, ensure_ascii=False),
+        "JSON, slashes escaped": json.dumps(secret).replace("/", "\\/"),
+        "JSON in a repr": repr(json.dumps(secret)),
+        "JSON of JSON": json.dumps(json.dumps(secret)),
+        "percent-encoded": urllib.parse.quote(secret, safe=""),
+        "percent-encoded, lower hex": urllib.parse.quote(secret, safe="/").lower(),
+        "form-encoded": urllib.parse.quote_plus(secret),
+        "HTML": html.escape(secret),
+        "UTF-8 read as Latin-1": latin1,
+        "that, in JSON": json.dumps(latin1),
+    }
+
+
+@pytest.fixture
+def odd_key() -> Iterator[str]:
+    register_secret(ODD_KEY)
+    yield ODD_KEY
+    unregister_secret(ODD_KEY)
+
+
+@pytest.mark.parametrize("shape", list(shapes(ODD_KEY)))
+def test_a_registered_secret_is_redacted_in_any_shape(odd_key: str, shape: str) -> None:
+    text = f"server said: {shapes(odd_key)[shape]} (end)"
+    cleaned = redact(text)
+    assert "9f3a7c21d4" not in cleaned.lower(), cleaned
+    assert cleaned.startswith("server said: ") and cleaned.endswith(" (end)")
+    assert REDACTED in cleaned
+
+
+def test_a_token_with_cr_lf_is_redacted_in_a_repr() -> None:
+    token = "opaque\r\ntok-" + "5e1d0c9b8a"
+    register_secret(token)
+    try:
+        for text in (repr(token), repr(token.encode()), json.dumps(token), f"{token!r}".upper()):
+            assert "5e1d0c9b8a" not in redact(f"Illegal header value {text}").lower()
+    finally:
+        unregister_secret(token)
+    assert redact(repr(token)) == repr(token)  # forgotten once unregistered
+
+
+def test_redaction_leaves_other_text_alone(odd_key: str) -> None:
+    text = 'plain text, "quotes", 100% of \\n escapes & <tags>, np_ and z_ fragments'
+    assert redact(text) == text
+
+
+def test_redact_bytes_keeps_what_is_not_utf8(odd_key: str) -> None:
+    body = b"\xff\xfe " + json.dumps({"echo": odd_key.upper()}).encode() + b" \x80"
+    cleaned = redact_bytes(body)
+    assert cleaned.startswith(b"\xff\xfe ") and cleaned.endswith(b" \x80")
+    assert b"9F3A7C21D4" not in cleaned and REDACTED.encode() in cleaned
+    assert redact_bytes(b"\xff clean") == b"\xff clean"
+
+
+def test_redact_headers_keeps_non_ascii_values(odd_key: str) -> None:
+    raw = httpx.Headers([(b"X-Name", "Zoë".encode("latin-1")), (b"X-Echo", odd_key.encode())])
+    cleaned = redact_headers(raw)
+    assert cleaned["x-name"] == raw["x-name"]
+    assert cleaned["x-echo"] == REDACTED
+    assert redact_headers({"X-City": "Kraków"})["x-city"] == "Kraków"
+
+
+def test_hide_secrets_bounds_nesting() -> None:
+    nested: Any = "deep"
+    for _ in range(5000):
+        nested = [nested]
+    shown = hide_secrets("claims", nested)
+    depth = 0
+    while isinstance(shown, list):
+        shown, depth = shown[0], depth + 1
+    assert shown == REDACTED and depth < 100
+
+
+def test_every_attribute_of_a_status_error_is_redacted(odd_key: str) -> None:
+    request = httpx.Request("GET", "https://h.test/v.1.0/parcels", params={"apiKey": odd_key})
+    echoed = odd_key.upper()
+    response = httpx.Response(
+        422,
+        request=request,
+        json={"message": f"bad key {echoed}", "requestId": json.dumps(odd_key)},
+        headers=[
+            (b"X-Echo", urllib.parse.quote(odd_key).encode()),
+            (b"X-Request-Id", f"r-{echoed}".encode()),
+        ],
+    )
+    error = errors.status_error(response)
+    texts = [
+        str(error),
+        repr(error),
+        error.message,
+        *error.messages,
+        error.body.decode("utf-8", "replace"),
+        repr(error.headers),
+        str(error.request_id),
+        repr(error.request),
+        str(error.request.url if error.request else ""),
+        *map(str, error.args),
+    ]
+    for text in texts:
+        assert "9f3a7c21d4" not in text.lower(), text
+    assert error.request_id == f"r-{REDACTED}"
+    assert error.headers["x-echo"] == REDACTED

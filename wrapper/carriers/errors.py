@@ -18,7 +18,7 @@ from typing import Any
 
 import httpx
 
-from .redaction import redact, safe_request
+from .redaction import redact, redact_bytes, redact_headers, safe_request
 
 __all__ = [
     "APIConnectionError",
@@ -46,6 +46,8 @@ __all__ = [
 
 _MAX_MESSAGE = 300
 _MAX_MESSAGES = 20
+_MAX_DEPTH = 16
+"""Nesting of a JSON error body beyond which no message is looked for."""
 
 
 class CarrierError(Exception):
@@ -102,7 +104,9 @@ class APIStatusError(APIError):
     """A non-2xx response.
 
     ``messages`` holds what the server said, from either API's body shape;
-    ``request_id`` the server's request id when it sent one; ``body`` the raw body.
+    ``request_id`` the server's request id when it sent one; ``body`` and
+    ``headers`` the response's. All of them are redacted: a server may echo a key
+    or a token back anywhere.
     """
 
     status_code: int
@@ -121,9 +125,9 @@ class APIStatusError(APIError):
         super().__init__(message, request=request)
         self.status_code = status_code
         self.messages = [redact(m) for m in messages]
-        self.request_id = request_id
-        self.body = body
-        self.headers = headers if headers is not None else httpx.Headers()
+        self.request_id = redact(request_id) if request_id is not None else None
+        self.body = redact_bytes(body)
+        self.headers = redact_headers(headers) if headers is not None else httpx.Headers()
 
 
 class BadRequestError(APIStatusError):
@@ -232,10 +236,10 @@ def _clip(text: str) -> str:
     return text if len(text) <= _MAX_MESSAGE else text[: _MAX_MESSAGE - 3] + "..."
 
 
-def _strings(value: Any, prefix: str = "") -> list[str]:
+def _strings(value: Any, prefix: str = "", depth: int = 0) -> list[str]:
     """Flatten a message value (string, list, field map) into readable strings."""
     out: list[str] = []
-    if value is None or value == "" or isinstance(value, bool):
+    if value is None or value == "" or isinstance(value, bool) or depth > _MAX_DEPTH:
         return out
     if isinstance(value, str):
         out.append(f"{prefix}{value}")
@@ -243,7 +247,7 @@ def _strings(value: Any, prefix: str = "") -> list[str]:
         out.append(f"{prefix}{value}")
     elif isinstance(value, list):
         for item in value:
-            out.extend(_strings(item, prefix))
+            out.extend(_strings(item, prefix, depth + 1))
     elif isinstance(value, dict):
         text = value.get("message") or value.get("description") or value.get("detail")
         if isinstance(text, str) and text:
@@ -251,13 +255,46 @@ def _strings(value: Any, prefix: str = "") -> list[str]:
         else:
             for key, item in value.items():
                 label = f"{key}: " if key else ""
-                out.extend(_strings(item, prefix + label))
+                out.extend(_strings(item, prefix + label, depth + 1))
     return out
 
 
-_TAG = re.compile(r"<[^>]+>")
-_TITLE = re.compile(r"(?is)<title[^>]*>(.*?)</title>")
-_SCRIPT = re.compile(r"(?is)<(script|style)[^>]*>.*?</\1>")
+# No pattern here scans past the next "<": on a body of many unclosed tags a lazy
+# ".*?" or a "[^>]*" would rescan the rest of it from each one, quadratic time.
+_TAG = re.compile(r"<[^<>]+>")
+_TITLE = re.compile(r"(?i)<title[^<>]*>([^<]*)</title>")
+_SCRIPT_TAG = re.compile(r"(?i)<(/?)(script|style)\b[^<>]*>")
+
+
+def _without_scripts(text: str) -> str:
+    """``text`` without its script and style elements (an unclosed one runs to the end)."""
+    kept: list[str] = []
+    start, inside = 0, ""
+    for tag in _SCRIPT_TAG.finditer(text):
+        closing, name = tag.group(1), tag.group(2).lower()
+        if not inside and not closing:
+            kept.append(text[start : tag.start()])
+            inside = name
+        elif inside == name and closing:
+            start, inside = tag.end(), ""
+    if not inside:
+        kept.append(text[start:])
+    return " ".join(kept)
+
+
+_NOT_JSON = object()
+
+
+def _load_json(body: bytes | str) -> Any:
+    """The JSON value of an error body, or ``_NOT_JSON``; never an exception.
+
+    A server controls the body: deep nesting (``[[[[...``) makes ``json.loads``
+    raise ``RecursionError``, which must not replace the status error.
+    """
+    try:
+        return json.loads(body)
+    except (ValueError, RecursionError):
+        return _NOT_JSON
 
 
 def parse_messages(body: bytes, content_type: str | None = None) -> list[str]:
@@ -270,15 +307,9 @@ def parse_messages(body: bytes, content_type: str | None = None) -> list[str]:
     if not body.strip():
         return []
     text = body.decode("utf-8", errors="replace")
-    try:
-        data = json.loads(text)
-    except ValueError:
-        data = None
-        is_json = False
-    else:
-        is_json = True
+    data = _load_json(text)
     messages: list[str] = []
-    if is_json:
+    if data is not _NOT_JSON:
         if isinstance(data, dict):
             for key in ("message", "title", "detail", "error", "errors", "error_description"):
                 messages.extend(_strings(data.get(key)))
@@ -291,7 +322,7 @@ def parse_messages(body: bytes, content_type: str | None = None) -> list[str]:
             if title and title.group(1).strip():
                 messages.append(html.unescape(title.group(1)))
             else:
-                stripped = _TAG.sub(" ", _SCRIPT.sub(" ", text))
+                stripped = _TAG.sub(" ", _without_scripts(text))
                 messages.append(html.unescape(stripped))
         else:
             messages.append(text)
@@ -314,10 +345,7 @@ def _request_id(response: httpx.Response) -> str | None:
         header: str | None = response.headers.get(name)
         if header:
             return header.strip()[:200]
-    try:
-        data = json.loads(response.content)
-    except ValueError:
-        return None
+    data = _load_json(response.content)
     if isinstance(data, dict):
         for name in _REQUEST_ID_FIELDS:
             value = data.get(name)

@@ -2,8 +2,9 @@
 
 Two layers: patterns that catch the places secrets travel (the ``Authorization``
 and ``x-api-key`` headers, the ``apiKey`` query parameter, anything shaped like a
-JWT), and a registry of the exact secret values in use, so that an opaque token or
-a key echoed back by a server in an odd place is caught too.
+JWT), and a registry of the secret values in use, so that an opaque token or a key
+echoed back by a server in an odd place is caught too: in any letter case, and
+escaped or encoded the ways text travels (repr, JSON, percent-encoding, HTML).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ __all__ = [
     "install_redaction",
     "logger",
     "redact",
+    "redact_bytes",
     "redact_headers",
     "redact_url",
     "register_secret",
@@ -45,81 +47,196 @@ SENSITIVE_QUERY = frozenset({"apikey", "api_key", "token", "jwt"})
 _HEADERS = r"authorization|proxy-authorization|x-api-key"
 _FIELDS = r"api[-_]?key|jwt|access[-_]?token|token"
 _VALUE = r"(?!\[REDACTED\])(?:bearer\s+)?[^\s'\",;&}\])>#]+"
-_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
+_HEADER_CLUES = ("authorization", "x-api-key")
+_FIELD_CLUES = ("key", "jwt", "token")
+# Each: words one of which the lower-cased text holds wherever the pattern matches
+# (a cheap test that skips it on long bodies), the pattern, its replacement.
+_PATTERNS: tuple[tuple[tuple[str, ...], re.Pattern[str], str], ...] = (
     # a header as text: "Authorization: Bearer ...", "x-api-key=..." (not a path's last segment)
     (
+        _HEADER_CLUES,
         re.compile(rf"(?i)((?<![/\w-])(?:{_HEADERS})\b['\"]?\s*[:=]\s*(?:b?['\"])?){_VALUE}"),
         rf"\1{REDACTED}",
     ),
     # a query or form parameter: apiKey=..., token=...
-    (re.compile(rf"(?i)(\b(?:{_FIELDS})=){_VALUE}"), rf"\1{REDACTED}"),
+    (_FIELD_CLUES, re.compile(rf"(?i)(\b(?:{_FIELDS})=){_VALUE}"), rf"\1{REDACTED}"),
     # a quoted field in JSON or a repr: "apiKey": "...", 'jwt': '...'
     (
+        (*_FIELD_CLUES, "authorization"),
         re.compile(rf"(?i)(['\"](?:{_FIELDS}|{_HEADERS})['\"]\s*:\s*b?['\"])[^'\"]*"),
         rf"\1{REDACTED}",
     ),
     # header tuples as httpcore prints them: (b'Authorization', b'...')
-    (re.compile(rf"(?i)(\b(?:{_HEADERS})['\"]\s*,\s*b?['\"])[^'\"]*"), rf"\1{REDACTED}"),
+    (
+        _HEADER_CLUES,
+        re.compile(rf"(?i)(\b(?:{_HEADERS})['\"]\s*,\s*b?['\"])[^'\"]*"),
+        rf"\1{REDACTED}",
+    ),
     # anything shaped like a JWT: base64url of '{"', then two dots
-    (re.compile(r"eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*"), REDACTED),
+    (("eyj",), re.compile(r"eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*"), REDACTED),
 )
 
+_SLASHES = r"\\+"
+"""An escape's backslash: more than one when escaped text was escaped again."""
+_NAMED_ESCAPES = {
+    "\n": "n",
+    "\r": "r",
+    "\t": "t",
+    "\b": "b",
+    "\f": "f",
+    "\v": "v",
+    "\\": "\\",
+    "'": "'",
+    '"': '"',
+    "/": "/",
+}
+_HTML_NAMES = {"&": "amp", "<": "lt", ">": "gt", '"': "quot", "'": "apos"}
+_PLAIN = re.compile(r"[A-Za-z0-9]+")
+
+
+def _forms(ch: str) -> list[str]:
+    """Patterns for one character as escaping and encoding write it."""
+    code = ord(ch)
+    utf8 = ch.encode("utf-8", "surrogatepass")
+    forms = [
+        "".join(f"%{byte:02x}" for byte in utf8),  # percent-encoding
+        # byte by byte: a bytes repr, or UTF-8 read as Latin-1 (raw, in a repr, in JSON)
+        "".join(
+            f"(?:{re.escape(chr(byte))}|{_SLASHES}x{byte:02x}|{_SLASHES}u00{byte:02x})"
+            for byte in utf8
+        ),
+        f"&#0*{code};",
+        f"&#x0*{code:x};",
+    ]
+    if code >= 0x80:
+        forms.append(re.escape(ch))
+        if code < 0x100:
+            forms.append(f"{_SLASHES}x{code:02x}")  # a str repr
+        if code < 0x10000:
+            forms.append(f"{_SLASHES}u{code:04x}")  # JSON, ascii()
+        else:
+            high, low = 0xD800 + ((code - 0x10000) >> 10), 0xDC00 + ((code - 0x10000) & 0x3FF)
+            forms += [f"{_SLASHES}U{code:08x}", f"{_SLASHES}u{high:04x}{_SLASHES}u{low:04x}"]
+    if ch in _NAMED_ESCAPES:
+        forms.append(_SLASHES + re.escape(_NAMED_ESCAPES[ch]))
+    if ch in _HTML_NAMES:
+        forms.append(f"&{_HTML_NAMES[ch]};")
+    if ch == " ":
+        forms.append(r"\+")  # form encoding
+    return forms
+
+
+def _char_pattern(ch: str) -> str:
+    """One character of a secret: literal, escaped or encoded, in either case.
+
+    ASCII letters and digits are left as they are by every escaping in use, so they
+    only need the case-insensitive match the whole pattern gets; other characters
+    change code point with their case, so the escapes of each case are listed.
+    """
+    if _PLAIN.fullmatch(ch):
+        return ch
+    cases = [case for case in dict.fromkeys((ch, ch.lower(), ch.upper())) if len(case) == 1]
+    return "(?:" + "|".join(form for case in cases for form in _forms(case)) + ")"
+
+
+class _Secret:
+    """A registered secret as a pattern for all its forms, and a cheap test to skip it."""
+
+    __slots__ = ("clue", "pattern")
+
+    def __init__(self, value: str) -> None:
+        self.pattern = re.compile("".join(map(_char_pattern, value)), re.IGNORECASE)
+        # a part every form keeps as it is, bar the case: where it is absent, so is the secret
+        longest = max(_PLAIN.findall(value), key=len, default="")
+        self.clue = longest.lower() if len(longest) >= 4 else None
+
+    def sub(self, text: str, lowered: str | None) -> str:
+        if self.clue is not None and lowered is not None and self.clue not in lowered:
+            return text
+        return self.pattern.sub(REDACTED, text)
+
+
 _secrets_lock = threading.Lock()
-_secrets: dict[str, int] = {}
-_snapshot: tuple[str, ...] = ()
+_secrets: dict[str, tuple[int, _Secret]] = {}
+_snapshot: tuple[_Secret, ...] = ()
+
+
+def _publish() -> None:
+    global _snapshot
+    ordered = sorted(_secrets, key=len, reverse=True)  # a secret inside another goes last
+    _snapshot = tuple(_secrets[value][1] for value in ordered)
 
 
 def register_secret(value: str) -> None:
-    """Remember an exact secret value so that text containing it is redacted."""
-    global _snapshot
+    """Remember a secret value so that text containing it, in any form, is redacted."""
     if not value or len(value) < 4:  # too short to replace without mangling text
         return
     with _secrets_lock:
-        _secrets[value] = _secrets.get(value, 0) + 1
-        _snapshot = tuple(sorted(_secrets, key=len, reverse=True))
+        count, secret = _secrets.get(value, (0, None))
+        _secrets[value] = (count + 1, secret or _Secret(value))
+        _publish()
 
 
 def unregister_secret(value: str) -> None:
     """Forget a secret registered once (registrations are counted)."""
-    global _snapshot
     with _secrets_lock:
-        count = _secrets.get(value, 0)
+        count, secret = _secrets.get(value, (0, None))
+        if secret is None:
+            return
         if count <= 1:
-            _secrets.pop(value, None)
+            del _secrets[value]
         else:
-            _secrets[value] = count - 1
-        _snapshot = tuple(sorted(_secrets, key=len, reverse=True))
+            _secrets[value] = (count - 1, secret)
+        _publish()
 
 
 def redact(text: str) -> str:
-    """Return ``text`` with every known secret and secret-shaped value replaced."""
-    for pattern, replacement in _PATTERNS:
-        text = pattern.sub(replacement, text)
+    """Return ``text`` with every known secret and secret-shaped value replaced.
+
+    Registered secrets go first: a pattern replacing part of one would leave the
+    rest of it unrecognizable.
+    """
+    # lower() matches the patterns' case folding on ASCII only; other text skips the clues
+    lowered = text.lower() if text.isascii() else None
     for secret in _snapshot:
-        if secret in text:
-            text = text.replace(secret, REDACTED)
+        text = secret.sub(text, lowered)
+    for clues, pattern, replacement in _PATTERNS:
+        if lowered is None or any(clue in lowered for clue in clues):
+            text = pattern.sub(replacement, text)
     return text
+
+
+def redact_bytes(data: bytes) -> bytes:
+    """``data`` with secrets redacted as in :func:`redact`; bytes that are not UTF-8 kept."""
+    text = data.decode("utf-8", "surrogateescape")
+    cleaned = redact(text)
+    return data if cleaned == text else cleaned.encode("utf-8", "surrogateescape")
 
 
 _SECRET_NAME = re.compile(r"(?i)api[-_]?key|secret|passw(or)?d|token|jwt")
 """Field names whose values are hidden whatever they look like."""
 
 
-def hide_secrets(name: str, value: Any) -> Any:
+_MAX_DEPTH = 32
+"""Nesting beyond which :func:`hide_secrets` hides a value whole instead of walking it."""
+
+
+def hide_secrets(name: str, value: Any, _depth: int = 0) -> Any:
     """``value`` with secret-looking fields (by name or by shape) redacted, recursively.
 
     For showing decoded data whose secrets are not registered, such as the claims
     of a JWT: a field named like a secret is hidden whole, any other string goes
-    through :func:`redact`, and lists and objects are walked.
+    through :func:`redact`, and lists and objects are walked, to a bounded depth so
+    that hostile nesting cannot exhaust the stack.
     """
-    if _SECRET_NAME.search(name):
+    if _SECRET_NAME.search(name) or _depth > _MAX_DEPTH:
         return REDACTED
     if isinstance(value, str):
         return redact(value)
     if isinstance(value, dict):
-        return {str(k): hide_secrets(str(k), v) for k, v in value.items()}
+        return {str(k): hide_secrets(str(k), v, _depth + 1) for k, v in value.items()}
     if isinstance(value, list):
-        return [hide_secrets(name, item) for item in value]
+        return [hide_secrets(name, item, _depth + 1) for item in value]
     return value
 
 
@@ -141,14 +258,21 @@ def redact_url(url: httpx.URL | str) -> httpx.URL:
 
 
 def redact_headers(headers: Mapping[str, str] | httpx.Headers) -> httpx.Headers:
-    """Return a copy of the headers with sensitive values replaced."""
+    """Return a copy of the headers with sensitive values replaced.
+
+    The copy keeps the original's encoding, so that a non-ASCII value survives.
+    """
     items: Iterable[tuple[str, str]]
-    items = headers.multi_items() if isinstance(headers, httpx.Headers) else headers.items()
+    if isinstance(headers, httpx.Headers):
+        items, encoding = headers.multi_items(), headers.encoding
+    else:
+        items, encoding = headers.items(), "utf-8"
     return httpx.Headers(
         [
             (name, REDACTED if name.lower() in SENSITIVE_HEADERS else redact(value))
             for name, value in items
-        ]
+        ],
+        encoding=encoding,
     )
 
 

@@ -11,6 +11,9 @@ Commands::
 Exit status: 0 success; 1 the API or the network failed (any ``CarrierError`` other
 than a ``ConfigurationError``); 2 usage error (bad arguments, bad configuration, no
 key). Errors are one line on stderr; ``--debug`` adds the (redacted) traceback.
+Warnings the package logs while a command runs are one ``carriers: warning:`` line
+each, printed once; ``--debug`` shows every log record instead. Control
+characters from a server or a token are escaped in all of it.
 API keys are never taken from a command-line value, which would show in the
 process list: they come from the environment, a file, a prompt or the key store.
 
@@ -25,10 +28,11 @@ import importlib
 import logging
 import sys
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 
 from .. import registry
-from .common import EXIT_API, EXIT_OK, EXIT_USAGE, PROG, UsageError
+from .common import EXIT_API, EXIT_OK, EXIT_USAGE, PROG, UsageError, printable
 from .parser import build_parser, delegated, unrecognized
 
 __all__ = ["EXIT_API", "EXIT_OK", "EXIT_USAGE", "main", "run"]
@@ -51,18 +55,6 @@ def _command(name: str) -> Command:
     return found
 
 
-def _debug_logging() -> None:
-    from ..redaction import RedactingFilter
-
-    handler = logging.StreamHandler(sys.stderr)
-    handler.addFilter(RedactingFilter())
-    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
-    for name, level in (("carriers", logging.DEBUG), ("httpx", logging.INFO)):
-        target = logging.getLogger(name)
-        target.addHandler(handler)
-        target.setLevel(level)
-
-
 def _redact(text: str) -> str:
     try:
         from ..redaction import redact
@@ -71,10 +63,72 @@ def _redact(text: str) -> str:
     return redact(text)
 
 
+def _one_line(text: str) -> str:
+    """Redacted, on one line, control characters escaped: fit for a terminal."""
+    return printable(" ".join(_redact(text).split()))
+
+
+class _WarningLines(logging.Handler):
+    """Each warning once, as one ``carriers: warning: ...`` line on stderr.
+
+    Python's last-resort handler would print every record as it comes: a key
+    store read three times warns three times, around the one-line error.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.seen: set[str] = set()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            message = record.getMessage()
+        except Exception:  # a broken format string still says something
+            message = str(record.msg)
+        line = _one_line(message)
+        if line and line not in self.seen:
+            self.seen.add(line)
+            sys.stderr.write(f"{PROG}: warning: {line}\n")
+            sys.stderr.flush()
+
+
+class _DebugFormatter(logging.Formatter):
+    """Log records as they are, but with control characters escaped."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return printable(super().format(record), lines=True)
+
+
+@contextmanager
+def _command_logging(debug: bool) -> Iterator[None]:
+    """Where log records go while a command runs; all as before once it ends."""
+    from ..redaction import RedactingFilter
+
+    handler: logging.Handler
+    levels: dict[str, int] = {}
+    if debug:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(_DebugFormatter("%(levelname)s %(name)s: %(message)s"))
+        levels = {"carriers": logging.DEBUG, "httpx": logging.INFO}
+    else:
+        handler = _WarningLines()
+    handler.addFilter(RedactingFilter())
+    loggers = [logging.getLogger(name) for name in ("carriers", *levels)]
+    saved = [target.level for target in loggers]
+    for target in loggers:
+        target.addHandler(handler)
+        target.setLevel(levels.get(target.name, target.level))
+    try:
+        yield
+    finally:
+        for target, level in zip(loggers, saved, strict=True):
+            target.removeHandler(handler)
+            target.setLevel(level)
+
+
 def _fail(message: str, code: int, debug: bool) -> int:
     if debug:
-        sys.stderr.write(_redact(traceback.format_exc()))
-    line = " ".join(_redact(message).split()) or "failed"
+        sys.stderr.write(printable(_redact(traceback.format_exc()), lines=True))
+    line = _one_line(message) or "failed"
     sys.stderr.write(f"{PROG}: error: {line}\n")
     sys.stderr.flush()
     return code
@@ -107,7 +161,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         parser = build_parser()
     except registry.RegistryError as exc:  # a broken carrier plugin
-        sys.stderr.write(f"{PROG}: error: {exc}\n")
+        sys.stderr.write(f"{PROG}: error: {printable(' '.join(str(exc).split()))}\n")
         return EXIT_USAGE
     index = delegated(argv)
     if index is not None:
@@ -120,18 +174,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             parser.print_help(sys.stderr)
             return EXIT_USAGE
         if extra:
-            sys.stderr.write(
-                f"{PROG}: error: {unrecognized(extra)} (see '{PROG} {args.command} --help')\n"
-            )
+            line = printable(unrecognized(extra))
+            sys.stderr.write(f"{PROG}: error: {line} (see '{PROG} {args.command} --help')\n")
             return EXIT_USAGE
     args.progress = not args.quiet
     try:
         from ..redaction import install_redaction
 
         install_redaction()
-        if args.debug:
-            _debug_logging()
         func = _command(args.command)
     except ImportError as exc:
         return _fail(f"cannot load the {args.command} command: {exc}", EXIT_API, args.debug)
-    return run(args, func)
+    with _command_logging(args.debug):
+        return run(args, func)

@@ -25,7 +25,17 @@ from ..keystore import KeyStore
 from ..novapost import NovaPost
 from ..options import OptionArgs
 from ..redaction import register_secret
-from .common import EXIT_API, EXIT_OK, PROG, UsageError, duration, utc
+from .common import (
+    EXIT_API,
+    EXIT_OK,
+    PROG,
+    UsageError,
+    duration,
+    printable,
+    read_limited,
+    say,
+    utc,
+)
 from .parser import DELEGATES, SECRET_OPTIONS, unrecognized
 from .progress import progress
 
@@ -36,13 +46,17 @@ __all__ = ["cmd_contract", "cmd_mock", "cmd_sandbox_key", "cmd_token", "run_dele
 
 
 def read_key_file(path: str) -> str:
-    """The key in ``path`` (``-``: stdin), stripped; a usage error if unreadable or empty."""
+    """The key in ``path`` (``-``: stdin), stripped; a usage error if unreadable, empty or long.
+
+    The read is bounded: ``--api-key-file /dev/zero`` is an error, not a hang.
+    """
+    what = f"the API key file {path}"
     try:
         if path == "-":
-            text = sys.stdin.read()
+            text = read_limited(sys.stdin, what)
         else:
             with open(path, encoding="utf-8") as handle:
-                text = handle.read()
+                text = read_limited(handle, what)
     except OSError as exc:
         raise UsageError(f"cannot read the API key file {path}: {exc.strerror}") from None
     except UnicodeDecodeError:
@@ -142,6 +156,9 @@ def cmd_token(args: argparse.Namespace) -> int:
     client = _client(args, info)
     with client, progress(f"minting a {info.title} token", enabled=args.progress):
         token: str = client.jwt()
+    if printable(token) != token:
+        # escaped, it would be another token; raw, it could drive the terminal
+        raise CarrierError(f"{info.title} returned a token with control characters; not printed")
     sys.stdout.write(token + "\n")
     sys.stdout.flush()
     return EXIT_OK
@@ -169,13 +186,13 @@ def cmd_sandbox_key(args: argparse.Namespace) -> int:
     if stored is None:  # the server gave a key that is already (nearly) expired
         raise CarrierError("the server returned a sandbox key that has already expired")
     left = stored.exp_date.timestamp() - time.time()
-    print(f"status:     {'reused' if existing is not None else 'created'}")
-    print(f"phone:      {phone}")
-    print(f"server:     {url}")
-    print(f"expires:    {utc(stored.exp_date.timestamp())} (in {duration(left)})")
-    print(f"stored in:  {store.path}")
+    say(f"status:     {'reused' if existing is not None else 'created'}")
+    say(f"phone:      {phone}")
+    say(f"server:     {url}")
+    say(f"expires:    {utc(stored.exp_date.timestamp())} (in {duration(left)})")
+    say(f"stored in:  {store.path}")
     if args.show:
-        print(f"key:        {stored.api_key}")
+        say(f"key:        {stored.api_key}")
     return EXIT_OK
 
 

@@ -17,7 +17,7 @@ from typing import Any, NoReturn
 
 from .. import registry
 from .._version import __version__
-from .common import EXIT_USAGE, PROG
+from .common import EXIT_USAGE, PROG, printable
 
 __all__ = ["DELEGATES", "SECRET_OPTIONS", "Delegate", "build_parser", "delegated", "unrecognized"]
 
@@ -65,7 +65,25 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         hint = f" (see '{self.prog} --help')"
-        self.exit(EXIT_USAGE, f"{PROG}: error: {message}{hint}\n")
+        line = printable(" ".join(message.split()))
+        self.exit(EXIT_USAGE, f"{PROG}: error: {line}{hint}\n")
+
+
+_MAX_SECONDS = 86400.0
+"""The longest timeout taken, as the facades' own check: a day."""
+
+
+def _seconds(text: str) -> float:
+    """A ``--timeout``: finite, above 0, at most a day; checked before any key is read."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text[:40]!r}") from None
+    if not 0 < value <= _MAX_SECONDS:  # NaN fails both comparisons
+        raise argparse.ArgumentTypeError(
+            f"must be more than 0 and at most {_MAX_SECONDS:.0f} seconds, not {text[:40]!r}"
+        )
+    return value
 
 
 def _common() -> argparse.ArgumentParser:
@@ -86,7 +104,7 @@ def _common() -> argparse.ArgumentParser:
 
 def _network_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--timeout", type=float, default=30.0, metavar="SECONDS", help="per request (default 30)"
+        "--timeout", type=_seconds, default=30.0, metavar="SECONDS", help="per request (default 30)"
     )
     parser.add_argument(
         "--max-retries", type=int, default=2, metavar="N", help="retries of a failed call"
