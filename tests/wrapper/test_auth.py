@@ -855,3 +855,16 @@ async def test_a_with_headers_copy_has_its_own_async_clients(
     assert route.calls.last.request.headers["X-Trace"] == "t1"
     await copy.aclose()
     await np.aclose()
+
+
+@pytest.mark.parametrize("token", ["a b", "tok\r\nX-Evil: 1", "tok\x1b[31m", "tok\x7f", "ключ"])
+def test_a_minted_token_no_header_can_carry_is_a_validation_error(token: str) -> None:
+    """Sent as is it would split or corrupt the header; it is refused, and not quoted."""
+
+    async def never() -> str:
+        raise AssertionError("not called")
+
+    flow = NovaPostAuth(mint=lambda: token, amint=never)
+    with pytest.raises(ResponseValidationError) as caught:
+        flow.get_token()
+    assert token not in str(caught.value) and flow.mint_count == 0

@@ -33,7 +33,13 @@ import jwt as pyjwt
 
 from . import _deadline
 from ._limits import aread_capped, read_capped
-from .errors import APIConnectionError, APIStatusError, APITimeoutError, ResponseTooLargeError
+from .errors import (
+    APIConnectionError,
+    APIStatusError,
+    APITimeoutError,
+    ResponseTooLargeError,
+    ResponseValidationError,
+)
 from .redaction import logger, register_secret, safe_request, unregister_secret
 
 __all__ = [
@@ -251,6 +257,10 @@ class JWTAuth(httpx.Auth):
         so that a caller who finds no valid token never joins a flight already landed."""
         if not isinstance(value, str) or not value:
             raise TypeError("a minted token must be a non-empty string")
+        if any(not "!" <= ch <= "~" for ch in value):  # printable ASCII, no space
+            raise ResponseValidationError(
+                "the token route returned a token with characters no HTTP header can carry"
+            )
         now = self._clock()
         expires_at = token_expiry(value, now, margin=self._margin, fallback=self._fallback)
         register_secret(value)
