@@ -20,12 +20,12 @@ from pathlib import Path
 from carrier_mocks.server import MockServer
 from carriers.redaction import redact
 
-from bench import overhead, singleflight, soak, throughput
+from bench import hostile, overhead, singleflight, soak, throughput
 from bench.apis import CARRIERS
 from bench.report import Row, Target, machine, missed, render, write_json
 from bench.servers import ROOT, mock_server
 
-SECTIONS = ("overhead", "singleflight", "throughput", "soak")
+SECTIONS = ("overhead", "singleflight", "throughput", "soak", "hostile")
 DEFAULT_REPORT = ROOT / "reports" / "bench.json"
 _SOAK_TIMEOUT = 300.0
 
@@ -63,6 +63,8 @@ def _failed(section: str, exc: BaseException) -> Row:
 def _run(section: str, soak_calls: int) -> list[Row]:
     if section == "soak":
         return _soak_rows(soak_calls)
+    if section == "hostile":
+        return hostile.run()  # its own standalone servers: no mock
     measures: dict[str, Measure] = {
         "overhead": overhead.run,
         "singleflight": singleflight.run,
