@@ -16,6 +16,7 @@ import jwt
 import pytest
 import respx
 from carriers import NovaPost, Shipyo, _hooks
+from carriers import auth as auth_module
 
 NP_BASE = NovaPost.INFO.environments["sandbox"]
 SH_BASE = Shipyo.INFO.environments["production"]
@@ -130,6 +131,13 @@ def clock() -> FakeClock:
 @pytest.fixture
 def sleeper() -> Sleeper:
     return Sleeper()
+
+
+@pytest.fixture(autouse=True)
+def no_refresh_ahead(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The expiry mechanics are tested without the background refresh, which would add
+    mints of its own near expiry; test_refresh_ahead.py turns it back on."""
+    monkeypatch.setattr(auth_module, "REFRESH_AHEAD", 0.0)
 
 
 @pytest.fixture(autouse=True)

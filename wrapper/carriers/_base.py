@@ -8,7 +8,7 @@ from typing import Any, ClassVar, Generic, ParamSpec, Protocol, Self, TypeVar, U
 
 import httpx
 
-from . import _config, _hooks
+from . import _config, _hooks, token_cache
 from ._calls import Parsed, acall_endpoint, call_endpoint
 from ._generated import carrier_client_class
 from .auth import JWTAuth
@@ -131,6 +131,7 @@ class Carrier(Generic[ClientT]):
         self._api_key = _config.check_api_key(api_key, info.api_key_env, info.title)
         register_secret(self._api_key)
         self._hooks = _hooks.current()
+        self._token_cache = token_cache.resolve(self._options.token_cache)
         self._auth = self._make_auth()
         self._transports: tuple[httpx.BaseTransport | None, httpx.AsyncBaseTransport | None] = (
             None,
@@ -140,6 +141,18 @@ class Carrier(Generic[ClientT]):
 
     def _make_auth(self) -> JWTAuth:
         raise NotImplementedError
+
+    def _flow_args(self) -> dict[str, Any]:
+        """What every carrier's auth flow takes from the facade: the clock, the origin
+        credentials may go to, the shared token cache and its key, refreshing ahead."""
+        return {
+            "clock": self._hooks.clock,
+            "origin": self._base_url,
+            "cache": self._token_cache,
+            "cache_key": token_cache.cache_key(self._base_url, self._api_key),
+            "refresh_ahead": self._options.refresh_ahead,
+            "jitter": self._hooks.jitter,
+        }
 
     @classmethod
     def resolve_url(cls, environment: str | None, base_url: str | None) -> tuple[str, str]:

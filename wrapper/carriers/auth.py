@@ -23,10 +23,12 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import random
 import threading
 import time
 from collections.abc import AsyncGenerator, Awaitable, Callable, Generator
 from dataclasses import dataclass, field
+from typing import Any
 
 import httpx
 import jwt as pyjwt
@@ -41,12 +43,14 @@ from .errors import (
     ResponseValidationError,
 )
 from .redaction import logger, register_secret, safe_request, unregister_secret
+from .token_cache import CachedToken, InProcessTokenCache, TokenCache
 
 __all__ = [
     "EXPIRY_MARGIN",
     "FALLBACK_LIFETIME",
     "MAX_EXP",
     "MINT_COOLDOWN",
+    "REFRESH_AHEAD",
     "REFUSED_BODY_LIMIT",
     "JWTAuth",
     "NovaPostAuth",
@@ -69,6 +73,13 @@ MAX_EXP = 253_402_300_799
 MINT_COOLDOWN = 1.5
 """Seconds a mint failed for an outage is remembered: callers get its failure at once
 instead of minting again (read at each check, so tests may replace it)."""
+
+REFRESH_AHEAD = 600.0
+"""A token with less than this left (at most a sixth of its life) is refreshed in the
+background while callers keep using it: the advisory window. Within the expiry
+margin callers wait for the new one: the mandatory window."""
+REFRESH_RETRY = 30.0
+"""Seconds before a failed background refresh is tried again."""
 
 REFUSED_BODY_LIMIT = 64 * 1024
 """The most of a refused (401/403) body read before the replay; the rest is dropped."""
@@ -138,6 +149,11 @@ async def _adiscard(response: httpx.Response) -> None:
 class _Token:
     value: str = field(repr=False)
     expires_at: float
+    stored_at: float = field(default_factory=time.time)
+
+    @property
+    def lifetime(self) -> float:
+        return max(0.0, self.expires_at - self.stored_at)
 
 
 class _Abandoned(Exception):
@@ -201,6 +217,10 @@ class JWTAuth(httpx.Auth):
         margin: float = EXPIRY_MARGIN,
         fallback_lifetime: float = FALLBACK_LIFETIME,
         origin: httpx.URL | str | None = None,
+        cache: TokenCache | None = None,
+        cache_key: str = "carriers:token:default",
+        refresh_ahead: bool = True,
+        jitter: Callable[[float, float], float] | None = None,
     ) -> None:
         self._mint = mint
         self._amint = amint
@@ -209,11 +229,21 @@ class JWTAuth(httpx.Auth):
         self._fallback = fallback_lifetime
         self.origin: Origin | None = None if origin is None else origin_of(origin)
         """(scheme, host, port) that may receive credentials; None: any."""
+        self.cache: TokenCache = cache or InProcessTokenCache()
+        """Where tokens are shared with other processes (``token_cache``)."""
+        self._cache_key = cache_key
+        self._refresh_ahead = refresh_ahead
+        # each process starts its refresh at its own moment in the advisory window
+        self._ahead_share = (jitter or random.uniform)(0.85, 1.0)
+        self._refreshing = False
+        self._refresh_after = 0.0
         self._token: _Token | None = None
         self._flight: _Flight | None = None
         self._state_lock = threading.Lock()
         self.mint_count = 0
         """How many tokens this flow has minted (for monitoring and tests)."""
+        self.refresh_count = 0
+        """How many tokens arrived by a background refresh (minted or from the cache)."""
 
     def __repr__(self) -> str:
         current = self._token
@@ -252,9 +282,8 @@ class JWTAuth(httpx.Auth):
             return current.value
         return None
 
-    def _store(self, value: str, flight: _Flight | None = None) -> str:
-        """Cache a minted token; ``flight`` (the one that minted it) ends in the same step,
-        so that a caller who finds no valid token never joins a flight already landed."""
+    def _checked(self, value: str) -> CachedToken:
+        """A minted token, checked, with the time it stops being usable."""
         if not isinstance(value, str) or not value:
             raise TypeError("a minted token must be a non-empty string")
         if any(not "!" <= ch <= "~" for ch in value):  # printable ASCII, no space
@@ -262,16 +291,31 @@ class JWTAuth(httpx.Auth):
                 "the token route returned a token with characters no HTTP header can carry"
             )
         now = self._clock()
-        expires_at = token_expiry(value, now, margin=self._margin, fallback=self._fallback)
+        return CachedToken(
+            value, token_expiry(value, now, margin=self._margin, fallback=self._fallback)
+        )
+
+    def _store(
+        self, value: str | CachedToken, flight: _Flight | None = None, *, minted: bool = True
+    ) -> str:
+        """Cache a token (minted here unless ``minted`` is False: another process's);
+        ``flight`` ends in the same step, so that a caller who finds no valid token
+        never joins a flight already landed."""
+        checked = value if isinstance(value, CachedToken) else self._checked(value)
+        value, expires_at = checked.value, checked.expires_at
+        now = self._clock()
         register_secret(value)
         with self._state_lock:
-            previous, self._token = self._token, _Token(value, expires_at)
-            self.mint_count += 1
+            previous, self._token = self._token, _Token(value, expires_at, now)
+            if minted:
+                self.mint_count += 1
             if flight is not None and self._flight is flight:
                 self._flight = None
         if previous is not None:
             unregister_secret(previous.value)
-        logger.debug("minted a JWT, usable for %.0f s", expires_at - now)
+        logger.debug(
+            "%s a JWT, usable for %.0f s", "minted" if minted else "took", expires_at - now
+        )
         if expires_at <= now:
             logger.warning(
                 "the minted JWT is already within %.0f s of its exp; check the clock", self._margin
@@ -279,7 +323,10 @@ class JWTAuth(httpx.Auth):
         return value
 
     def invalidate(self, failed: str | None = None) -> None:
-        """Drop the cached token, or only ``failed`` if it is still the current one."""
+        """Drop the cached token, or only ``failed`` if it is still the current one (in
+        the shared cache too: a token a server refused is refused for every process)."""
+        if failed is not None and self.cache.shared:
+            self.cache.invalidate(self._cache_key, failed)
         with self._state_lock:
             current = self._token
             if current is None or (failed is not None and current.value != failed):
@@ -301,10 +348,42 @@ class JWTAuth(httpx.Auth):
             self._flight = flight = _Flight()
             return flight, True
 
-    def _landed(self, flight: _Flight, value: str) -> str:
-        token = self._store(value, flight)
+    def _landed(self, flight: _Flight, fetched: tuple[CachedToken, bool]) -> str:
+        token = self._store(fetched[0], flight, minted=fetched[1])
         flight.future.set_result(token)
         return token
+
+    def _fetch(self, fresh_for: float = 0.0) -> tuple[CachedToken, bool]:
+        """A token from the shared cache, or minted here (and shared); True if minted."""
+        cache, key = self.cache, self._cache_key
+        claim = cache.claim(key, fresh_for, _deadline.remaining(), self._clock())
+        if claim.token is not None:
+            return claim.token, False
+        try:
+            token = self._checked(self._mint())
+        except BaseException as exc:
+            failed = isinstance(exc, Exception) and _outage(exc)
+            cache.settle(key, claim, None, failed, self._clock())
+            raise
+        cache.settle(key, claim, token, False, self._clock())
+        return token, True
+
+    async def _afetch(self) -> tuple[CachedToken, bool]:
+        """``_fetch`` for asyncio: the cache's blocking steps run in a worker thread."""
+        cache, key = self.cache, self._cache_key
+        if not cache.shared:
+            return self._checked(await self._amint()), True
+        claim = await asyncio.to_thread(cache.claim, key, 0.0, _deadline.remaining(), self._clock())
+        if claim.token is not None:
+            return claim.token, False
+        try:
+            token = self._checked(await self._amint())
+        except BaseException as exc:
+            failed = isinstance(exc, Exception) and _outage(exc)
+            await asyncio.to_thread(cache.settle, key, claim, None, failed, self._clock())
+            raise
+        await asyncio.to_thread(cache.settle, key, claim, token, False, self._clock())
+        return token, True
 
     def _crashed(self, flight: _Flight, exc: BaseException) -> None:
         """A failure is shared with the waiters (and kept a while if an outage); an
@@ -321,14 +400,14 @@ class JWTAuth(httpx.Auth):
 
     def _fly(self, flight: _Flight) -> str:
         try:
-            return self._landed(flight, self._mint())
+            return self._landed(flight, self._fetch())
         except BaseException as exc:
             self._crashed(flight, exc)
             raise
 
     async def _afly(self, flight: _Flight) -> str:
         try:
-            return self._landed(flight, await self._amint())
+            return self._landed(flight, await self._afetch())
         except BaseException as exc:
             self._crashed(flight, exc)
             raise
@@ -354,11 +433,50 @@ class JWTAuth(httpx.Auth):
             raise _late()
         return waiting.result()
 
+    # --- refreshing ahead of expiry ---------------------------------------------------
+
+    def _ahead(self) -> None:
+        """In the advisory window, start one background refresh; the caller goes on with
+        the current token, which stays in use until the mandatory window."""
+        if not self._refresh_ahead:
+            return
+        with self._state_lock:
+            current = self._token
+            now = self._clock()
+            if current is None or self._refreshing or now < self._refresh_after:
+                return
+            window = min(REFRESH_AHEAD, current.lifetime / 6) * self._ahead_share
+            if current.expires_at - now > window:
+                return
+            self._refreshing = True
+        threading.Thread(
+            target=self._refresh, args=(window,), name="carriers-refresh", daemon=True
+        ).start()
+
+    def _refresh(self, window: float) -> None:
+        try:
+            token, minted = self._fetch(fresh_for=window)
+            self._store(token, minted=minted)
+            with self._state_lock:
+                self.refresh_count += 1
+        except Exception as exc:
+            self._refresh_after = self._clock() + REFRESH_RETRY
+            logger.warning(
+                "refreshing the JWT ahead of its expiry failed (%s); the current one stays "
+                "in use, retrying in %.0f s",
+                type(exc).__name__,
+                REFRESH_RETRY,
+            )
+        finally:
+            with self._state_lock:
+                self._refreshing = False
+
     def get_token(self) -> str:
         """A valid token: the cached one, or the outcome of the one mint in flight."""
         while True:
             token = self._valid()
             if token is not None:
+                self._ahead()
                 return token
             flight, runs = self._join()
             if flight is None:
@@ -378,6 +496,7 @@ class JWTAuth(httpx.Auth):
         while True:
             token = self._valid()
             if token is not None:
+                self._ahead()
                 return token
             flight, runs = self._join()
             if flight is None:
@@ -472,19 +591,10 @@ class ShipyoAuth(JWTAuth):
         tenant_id: str | None = None,
         mint: Mint,
         amint: AsyncMint,
-        clock: Callable[[], float] | None = None,
-        margin: float = EXPIRY_MARGIN,
-        fallback_lifetime: float = FALLBACK_LIFETIME,
-        origin: httpx.URL | str | None = None,
+        **flow: Any,
     ) -> None:
-        super().__init__(
-            mint=mint,
-            amint=amint,
-            clock=clock,
-            margin=margin,
-            fallback_lifetime=fallback_lifetime,
-            origin=origin,
-        )
+        """``flow``: the keyword arguments of ``JWTAuth``."""
+        super().__init__(mint=mint, amint=amint, **flow)
         self._api_key = api_key
         self._tenant_id = tenant_id
 

@@ -18,6 +18,7 @@ __all__ = ["EXTRAS", "MissingExtraError", "missing", "require"]
 EXTRAS: dict[str, tuple[str, ...]] = {
     "mock": ("starlette", "uvicorn"),
     "contract": ("starlette", "uvicorn", "schemathesis", "yaml"),
+    "redis": ("redis",),
 }
 """Extra -> the modules it installs."""
 

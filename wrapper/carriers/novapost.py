@@ -62,9 +62,7 @@ class NovaPost(Carrier[novapost_client.AuthenticatedClient]):
         super().__init__(api_key, environment=environment, base_url=base_url, **options)
 
     def _make_auth(self) -> NovaPostAuth:
-        return NovaPostAuth(
-            mint=self._mint, amint=self._amint, clock=self._hooks.clock, origin=self._base_url
-        )
+        return NovaPostAuth(mint=self._mint, amint=self._amint, **self._flow_args())
 
     # --- minting: GET /clients/authorization?apiKey=..., without a JWT ---------------------
 

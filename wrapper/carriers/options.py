@@ -16,6 +16,7 @@ import httpx
 from . import _config
 from .errors import ConfigurationError
 from .retries import RetryPolicy
+from .token_cache import TokenCache
 
 __all__ = [
     "DEFAULT_DEADLINE",
@@ -45,6 +46,8 @@ class OptionArgs(TypedDict, total=False):
     retry_policy: RetryPolicy | None
     transport: httpx.BaseTransport | None
     async_transport: httpx.AsyncBaseTransport | None
+    token_cache: TokenCache | str | None
+    refresh_ahead: bool
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -57,7 +60,11 @@ class Options:
     ``max_response_bytes``: the largest body accepted, after decompression.
     ``retry_policy``: backoff and replayable routes (``None``: the carrier's own).
     ``transport`` / ``async_transport``: other httpx transports, e.g.
-    ``httpx.ASGITransport`` for an in-process server.
+    ``httpx.ASGITransport`` for an in-process server. ``token_cache``: where tokens
+    are shared with other processes: a ``carriers.token_cache`` cache or its URL
+    (``redis://...``, ``file:///path``); None reads ``CARRIERS_TOKEN_CACHE``, else
+    this process alone. ``refresh_ahead``: refresh a token in the background in the
+    last minutes of its life, so that no caller waits for a mint.
     """
 
     timeout: float | httpx.Timeout = DEFAULT_TIMEOUT
@@ -67,6 +74,8 @@ class Options:
     retry_policy: RetryPolicy | None = None
     transport: httpx.BaseTransport | None = None
     async_transport: httpx.AsyncBaseTransport | None = None
+    token_cache: TokenCache | str | None = None
+    refresh_ahead: bool = True
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "timeout", _config.check_timeout(self.timeout))
@@ -81,6 +90,8 @@ class Options:
             )
         if self.transport is not None and not isinstance(self.transport, httpx.BaseTransport):
             raise ConfigurationError("transport must be an httpx.BaseTransport")
+        if not isinstance(self.refresh_ahead, bool):
+            raise ConfigurationError("refresh_ahead must be True or False")
         if self.async_transport is not None and not isinstance(
             self.async_transport, httpx.AsyncBaseTransport
         ):
@@ -95,8 +106,14 @@ class Options:
         return cls(**args)
 
     def replace(self, args: OptionArgs) -> Options:
-        """A copy with ``args`` changed (checked like new options)."""
+        """A copy with ``args`` changed (checked like new options); the token options stay:
+        a copy shares its original's tokens."""
         Options.of(args)  # names checked before anything is copied
+        fixed = sorted({"token_cache", "refresh_ahead"} & set(args))
+        if fixed:
+            raise TypeError(
+                f"{', '.join(fixed)} cannot change in a copy: it shares the original's tokens"
+            )
         return dataclasses.replace(self, **args)
 
     @property

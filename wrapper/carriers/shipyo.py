@@ -46,8 +46,7 @@ class Shipyo(Carrier[shipyo_client.AuthenticatedClient]):
             tenant_id=self._tenant_id,
             mint=self._mint,
             amint=self._amint,
-            clock=self._hooks.clock,
-            origin=self._base_url,
+            **self._flow_args(),
         )
 
     @property
