@@ -557,7 +557,10 @@ class JWTAuth(httpx.Auth):
         if self.is_token_failure(response) and not request.extensions.get(_REPLAYED):
             await _adiscard(response)
             self._log_replay(request, response)
-            self.invalidate(token)
+            if self.cache.shared:  # a network call: off the event loop
+                await asyncio.to_thread(self.invalidate, token)
+            else:
+                self.invalidate(token)
             request.extensions[_REPLAYED] = True
             self.apply_token(request, await self.aget_token())
             yield request
