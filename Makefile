@@ -43,17 +43,22 @@ lint: venv
 test: lint system-deps
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-# Debian packages some tests use (headless Chromium renders the contract report);
-# installed when missing and apt-get can; otherwise those tests skip, saying why.
-SYSTEM_PACKAGES := chromium
+# Debian packages some tests use (headless Chromium renders the contract report;
+# redis-server backs the shared token-cache tests), each named like the command it
+# installs; the missing ones are installed when apt-get can, otherwise those tests
+# skip, saying why.
+SYSTEM_PACKAGES := chromium redis-server
 system-deps:
-	@command -v chromium >/dev/null 2>&1 || { \
+	@missing=""; for pkg in $(SYSTEM_PACKAGES); do \
+	  command -v $$pkg >/dev/null 2>&1 || missing="$$missing $$pkg"; done; \
+	[ -z "$$missing" ] || { \
 	  if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
-	    echo "installing $(SYSTEM_PACKAGES) (apt-get)"; \
-	    DEBIAN_FRONTEND=noninteractive apt-get install -y -q $(SYSTEM_PACKAGES) >/dev/null 2>&1 \
-	      || (apt-get update -q >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $(SYSTEM_PACKAGES) >/dev/null 2>&1) \
-	      || echo "could not install $(SYSTEM_PACKAGES): the tests that need it will skip"; \
-	  else echo "$(SYSTEM_PACKAGES) missing and not installable here: the tests that need it will skip"; fi; }
+	    echo "installing$$missing (apt-get)"; \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing >/dev/null 2>&1 || { \
+	      apt-get update -q >/dev/null 2>&1; for pkg in $$missing; do \
+	        DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$pkg >/dev/null 2>&1 \
+	          || echo "could not install $$pkg: the tests that need it will skip"; done; }; \
+	  else echo "missing and not installable here:$$missing; the tests that need them will skip"; fi; }
 
 # TARGET=mock|url|live, NOVAPOST_URL=, SHIPYO_URL=, MAX_EXAMPLES=, SEED= are read from the environment.
 contract: venv

@@ -322,17 +322,22 @@ class RedisTokenCache:
         try:
             started = time.monotonic()
             while True:
-                entry = self._read(key)
                 at = now + (time.monotonic() - started)
-                if entry is not None:
-                    if entry.get("failed") and entry.get("until", 0) > at:
-                        raise _backoff_error(float(entry["until"]), at)
-                    value, expires_at = entry.get("token"), entry.get("expires_at")
-                    if isinstance(value, str) and isinstance(expires_at, (int, float)):
-                        if expires_at - at > fresh_for:
-                            return Claim(CachedToken(value, float(expires_at)))
+                found = _usable(self._read(key), fresh_for, at)
+                if found is not None:
+                    return Claim(found)
                 if self._redis.set(key + ":lock", owner, nx=True, px=self._lock_ms):
-                    return Claim(release=owner)
+                    # the holder may have stored its outcome and unlocked between the read
+                    # above and this lock: look again, or the fleet mints twice
+                    try:
+                        found = _usable(self._read(key), fresh_for, at)
+                    except BaseException:
+                        self._release(keys=[key + ":lock"], args=[owner])
+                        raise
+                    if found is None:
+                        return Claim(release=owner)
+                    self._release(keys=[key + ":lock"], args=[owner])
+                    return Claim(found)
                 if time.monotonic() >= deadline:
                     raise APIConnectionError(
                         "another process is still minting a token (token cache lock busy)"
@@ -367,6 +372,20 @@ class RedisTokenCache:
             self._drop_if(keys=[key], args=[value])
         except self._errors as exc:
             self._down(exc)
+
+
+def _usable(entry: dict[str, Any] | None, fresh_for: float, at: float) -> CachedToken | None:
+    """The stored token if it has more than ``fresh_for`` seconds left at ``at``; raises
+    ``APIConnectionError`` during a shared back-off."""
+    if entry is None:
+        return None
+    if entry.get("failed") and entry.get("until", 0) > at:
+        raise _backoff_error(float(entry["until"]), at)
+    value, expires_at = entry.get("token"), entry.get("expires_at")
+    if isinstance(value, str) and isinstance(expires_at, (int, float)):
+        if expires_at - at > fresh_for:
+            return CachedToken(value, float(expires_at))
+    return None
 
 
 def _host_only(url: str) -> str:
