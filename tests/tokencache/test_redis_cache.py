@@ -34,7 +34,7 @@ def test_a_claim_that_wins_the_lock_late_takes_the_token_stored_meanwhile(
     now = time.time()
     held = holder.claim(KEY, 0.0, None, now)
     assert held.token is None and held.release
-    stored = CachedToken("the-holders-token", now + 600)
+    stored = CachedToken("the-holders-token", now + 600, now)
     real_read = waiter._read
 
     def read_then_holder_settles(key: str) -> dict[str, Any] | None:

@@ -223,3 +223,20 @@ def test_with_a_shared_cache_the_fleet_refreshes_once(
     assert gate.issuer.count == 2
     assert one.jwt() == two.jwt() == gate.issuer.issued[1]
     assert one.auth.mint_count + two.auth.mint_count == 2
+
+
+def test_a_token_taken_from_the_cache_is_refreshed_when_its_minter_would() -> None:
+    """The refresh window comes from the token's whole life (minted_at), not from what
+    was left when another process took it."""
+    from carriers.auth import NovaPostAuth
+    from carriers.token_cache import CachedToken
+
+    clock = [1_000_000.0]
+
+    async def never() -> str:
+        raise AssertionError("not called")
+
+    flow = NovaPostAuth(mint=lambda: "unused", amint=never, clock=lambda: clock[0])
+    # minted an hour-long life ago by another process, 50 minutes of it left
+    flow._store(CachedToken("taken", clock[0] + 3000, clock[0] - 600), minted=False)
+    assert flow._token is not None and flow._token.lifetime == 3600

@@ -292,7 +292,7 @@ class JWTAuth(httpx.Auth):
             )
         now = self._clock()
         return CachedToken(
-            value, token_expiry(value, now, margin=self._margin, fallback=self._fallback)
+            value, token_expiry(value, now, margin=self._margin, fallback=self._fallback), now
         )
 
     def _store(
@@ -306,7 +306,8 @@ class JWTAuth(httpx.Auth):
         now = self._clock()
         register_secret(value)
         with self._state_lock:
-            previous, self._token = self._token, _Token(value, expires_at, now)
+            minted_at = checked.minted_at if checked.minted_at is not None else now
+            previous, self._token = self._token, _Token(value, expires_at, minted_at)
             if minted:
                 self.mint_count += 1
             if flight is not None and self._flight is flight:

@@ -61,10 +61,12 @@ RETRY_SECONDS = 30.0
 
 @dataclass(frozen=True)
 class CachedToken:
-    """A token and the time (epoch seconds) from which it must no longer be used."""
+    """A token, the time (epoch seconds) from which it must no longer be used, and when
+    it was minted (a process that takes it later refreshes it at the same moment)."""
 
     value: str = field(repr=False)
     expires_at: float
+    minted_at: float | None = None
 
 
 @dataclass
@@ -198,14 +200,10 @@ class FileTokenCache:
             raise
         try:
             entry = self._read().get(key)
-            if isinstance(entry, dict):
-                if entry.get("failed") and entry.get("until", 0) > now:
-                    raise _backoff_error(float(entry["until"]), now)
-                value, expires_at = entry.get("token"), entry.get("expires_at")
-                if isinstance(value, str) and isinstance(expires_at, (int, float)):
-                    if expires_at - now > fresh_for:
-                        self._unlock()
-                        return Claim(CachedToken(value, float(expires_at)))
+            token = _usable(entry if isinstance(entry, dict) else None, fresh_for, now)
+            if token is not None:
+                self._unlock()
+                return Claim(token)
         except BaseException:
             self._unlock()
             raise
@@ -223,11 +221,7 @@ class FileTokenCache:
         try:
             entries = self._read()
             if token is not None:
-                entries[key] = {
-                    "token": token.value,
-                    "expires_at": token.expires_at,
-                    "until": token.expires_at,
-                }
+                entries[key] = {**_entry(token, now), "until": token.expires_at}
             elif failed:
                 entries[key] = {"failed": True, "until": now + BACKOFF_SECONDS}
             else:
@@ -356,7 +350,7 @@ class RedisTokenCache:
             if token is not None:
                 ttl_ms = int((token.expires_at - now) * 1000)
                 if ttl_ms > 0:
-                    entry = {"token": token.value, "expires_at": token.expires_at}
+                    entry = _entry(token, now)
                     self._redis.set(key, json.dumps(entry), px=ttl_ms)
             elif failed:
                 entry = {"failed": True, "until": now + BACKOFF_SECONDS}
@@ -374,6 +368,11 @@ class RedisTokenCache:
             self._down(exc)
 
 
+def _entry(token: CachedToken, now: float) -> dict[str, Any]:
+    minted_at = token.minted_at if token.minted_at is not None else now
+    return {"token": token.value, "expires_at": token.expires_at, "minted_at": minted_at}
+
+
 def _usable(entry: dict[str, Any] | None, fresh_for: float, at: float) -> CachedToken | None:
     """The stored token if it has more than ``fresh_for`` seconds left at ``at``; raises
     ``APIConnectionError`` during a shared back-off."""
@@ -382,9 +381,11 @@ def _usable(entry: dict[str, Any] | None, fresh_for: float, at: float) -> Cached
     if entry.get("failed") and entry.get("until", 0) > at:
         raise _backoff_error(float(entry["until"]), at)
     value, expires_at = entry.get("token"), entry.get("expires_at")
+    minted_at = entry.get("minted_at")
     if isinstance(value, str) and isinstance(expires_at, (int, float)):
         if expires_at - at > fresh_for:
-            return CachedToken(value, float(expires_at))
+            minted = float(minted_at) if isinstance(minted_at, (int, float)) else None
+            return CachedToken(value, float(expires_at), minted)
     return None
 
 
