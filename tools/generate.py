@@ -14,14 +14,20 @@ from __future__ import annotations
 
 import argparse
 import filecmp
+import json
 import os
+import re
 import shutil
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
+import yaml
 from carriers import registry
+
+from tools.vendor import HTTP_METHODS, is_binary, nodes
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = ROOT / "specs" / "openapi-python-client.yaml"
@@ -42,8 +48,88 @@ class GenerateError(Exception):
     pass
 
 
+BYTES = "application/octet-stream"
+
+
+def load_spec(spec: Path) -> dict[str, Any]:
+    text = spec.read_text(encoding="utf-8")
+    doc = json.loads(text) if spec.suffix == ".json" else yaml.safe_load(text)
+    if not isinstance(doc, dict):
+        raise GenerateError(f"{spec.name} is not an OpenAPI document")
+    return doc
+
+
+def binary_overrides(spec: dict[str, Any]) -> dict[str, str]:
+    """Binary media types of the spec (PDF, images), read by the generator as bytes.
+
+    openapi-python-client knows only application/octet-stream as bytes and omits
+    a response of any other binary type.
+    """
+    return {
+        node.loc[-1]: BYTES
+        for node in nodes(spec)
+        if node.kind == "media" and is_binary(node.loc[-1]) and node.loc[-1] != BYTES
+    }
+
+
+def config_for(spec: dict[str, Any], scratch: Path) -> Path:
+    """The committed config, plus an override for each binary media type it does not list."""
+    extra = binary_overrides(spec)
+    config = yaml.safe_load(CONFIG.read_text(encoding="utf-8"))
+    listed = config.get("content_type_overrides") or {}
+    if set(extra) <= set(listed):
+        return CONFIG
+    config["content_type_overrides"] = {**extra, **listed}
+    path = scratch / CONFIG.name
+    path.write_text(yaml.safe_dump(config, sort_keys=True), encoding="utf-8")
+    return path
+
+
+ROUTE = re.compile(r'"method": "(\w+)",\s*"url": "([^"]*)"')
+STATUS = re.compile(r"response\.status_code == ([0-9]{3})\b")
+
+
+def missing_code(spec: dict[str, Any], package_dir: Path) -> list[str]:
+    """Operations, and responses of them, that the spec has and the generated package lacks.
+
+    The generator skips what it cannot parse with a warning, and loses some things
+    without one: of two operationIds that make one module name ('getThing',
+    'get_thing') only the last is written.
+    """
+    generated: dict[tuple[str, str], set[str]] = {}
+    for module in (package_dir / "api").rglob("*.py"):
+        text = module.read_text(encoding="utf-8")
+        if route := ROUTE.search(text):
+            generated[(route[1], route[2])] = set(STATUS.findall(text))
+    missing: list[str] = []
+    for path, item in spec.get("paths", {}).items():
+        for method in HTTP_METHODS:
+            if not isinstance(item.get(method), dict):
+                continue
+            name = f"{method.upper()} {path}"
+            if (method, path) not in generated:
+                missing.append(name)
+                continue
+            for status in map(str, item[method].get("responses", {})):  # YAML: 200 is an int
+                if status.isdigit() and status not in generated[(method, path)]:
+                    missing.append(f"{name} response {status}")
+    return missing
+
+
 def generate_into(package: str, spec: Path, out_root: Path) -> Path:
     """Run openapi-python-client for one spec; return the package directory it wrote."""
+    doc = load_spec(spec)
+    with tempfile.TemporaryDirectory(prefix="carriers-config-") as scratch:
+        target = _run_generator(package, spec, out_root, config_for(doc, Path(scratch)))
+    missing = missing_code(doc, target)
+    if missing:
+        raise GenerateError(f"generating {package}: no code for {', '.join(missing)}")
+    (target / "py.typed").write_text("# Marker file for PEP 561\n", encoding="utf-8")
+    shutil.copyfile(spec, target / spec.name)
+    return target
+
+
+def _run_generator(package: str, spec: Path, out_root: Path, config: Path) -> Path:
     target = out_root / package
     bin_dir = Path(sys.executable).parent
     env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"}
@@ -55,7 +141,7 @@ def generate_into(package: str, spec: Path, out_root: Path) -> Path:
         "--meta",
         "none",
         "--config",
-        str(CONFIG),
+        str(config),
         "--custom-template-path",
         str(TEMPLATES),
         "--output-path",
@@ -67,8 +153,6 @@ def generate_into(package: str, spec: Path, out_root: Path) -> Path:
         raise GenerateError(
             f"generating {package} from {spec.name} failed:\n{proc.stdout}{proc.stderr}"
         )
-    (target / "py.typed").write_text("# Marker file for PEP 561\n", encoding="utf-8")
-    shutil.copyfile(spec, target / spec.name)
     return target
 
 
