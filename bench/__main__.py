@@ -20,12 +20,12 @@ from pathlib import Path
 from carrier_mocks.server import MockServer
 from carriers.redaction import redact
 
-from bench import hostile, overhead, singleflight, soak, throughput
+from bench import fleet, hostile, overhead, singleflight, soak, throughput
 from bench.apis import CARRIERS
 from bench.report import Row, Target, machine, missed, render, write_json
 from bench.servers import ROOT, mock_server
 
-SECTIONS = ("overhead", "singleflight", "throughput", "soak", "hostile")
+SECTIONS = ("overhead", "singleflight", "throughput", "soak", "hostile", "fleet")
 DEFAULT_REPORT = ROOT / "reports" / "bench.json"
 _SOAK_TIMEOUT = 300.0
 
@@ -69,6 +69,7 @@ def _run(section: str, soak_calls: int) -> list[Row]:
         "overhead": overhead.run,
         "singleflight": singleflight.run,
         "throughput": throughput.run,
+        "fleet": fleet.run,
     }
     with _servers() as servers:
         return measures[section](servers)

@@ -2,11 +2,20 @@
 
 The same authorized ``GET /__mock__/whoami`` is sent through the facade's client
 (auth flow, retrier and typed errors installed, JWT cached) and through a plain
-httpx client whose headers were set once by hand with the same JWT. Over loopback
-the mock runs in another process; in memory both clients use one
-``httpx.MockTransport`` that answers like whoami, so only client CPU is timed. The
-two sides run in alternating order, round after round, and the median of the
-per-round ratios is reported.
+httpx client whose headers were set once by hand with the same JWT. In memory both
+clients use one ``httpx.MockTransport`` that answers like whoami, so only client
+CPU is timed: batches of calls, the two sides in alternating order round after
+round, and the median of the per-round ratios is reported.
+
+Over loopback the mock runs in another process and a call costs several times the
+client's work, so a neighbour's burst of load moves a batch total by more than the
+overhead being measured. There both clients share one connection pool (one kept-alive
+connection, the same server path), each call is timed on its own, the sides
+alternate call by call (ABBA), and each round compares the interquartile means of
+its calls: a burst lengthens single calls, which the trimmed mean drops, and a slow
+spell slows both sides of the calls it covers alike. The median over many such
+rounds is the figure. Pinning the client and the mock to cores was tried and left
+out: on two shared cores it only keeps the scheduler from moving off a busy one.
 """
 
 from __future__ import annotations
@@ -23,11 +32,22 @@ from carrier_mocks.server import MockServer
 
 from bench.apis import CARRIERS, WHOAMI, BenchCarrier, Facade
 from bench.report import Row, Target
-from bench.stats import RatioSummary, round_order, summarize
+from bench.stats import RatioSummary, interquartile_mean, round_order, summarize
 
-__all__ = ["IN_MEMORY", "LOOPBACK", "Plan", "in_memory_transport", "run"]
+__all__ = [
+    "IN_MEMORY",
+    "LOOPBACK",
+    "Plan",
+    "bench_jwt",
+    "compare_async",
+    "compare_sync",
+    "in_memory_transport",
+    "run",
+]
 
 _MEMORY_ORIGIN = "http://127.0.0.1:9"  # never dialled: the transport answers in memory
+
+Sides = dict[str, list[float]]
 
 
 @dataclass(frozen=True)
@@ -39,9 +59,12 @@ class Plan:
     calls: int
     warmup: int
     target: float
+    per_call: bool = False
+    """Time each call and compare interquartile means (else: batch totals); ``calls``
+    is then the calls per side and round, alternating call by call."""
 
 
-LOOPBACK = Plan(where="loopback", rounds=15, calls=150, warmup=50, target=1.05)
+LOOPBACK = Plan(where="loopback", rounds=41, calls=60, warmup=200, target=1.05, per_call=True)
 IN_MEMORY = Plan(where="in memory", rounds=21, calls=500, warmup=200, target=1.15)
 
 
@@ -84,7 +107,8 @@ def in_memory_transport(carrier: BenchCarrier, jwt: str) -> httpx.MockTransport:
     return httpx.MockTransport(handler)
 
 
-def _bench_jwt() -> str:
+def bench_jwt() -> str:
+    """A JWT valid for a day, for the in-memory transport to hand out."""
     now = int(time.time())
     claims = {"iss": "bench", "iat": now, "exp": now + 86_400, "cid": "1"}
     return pyjwt.encode(claims, "bench-signing-key-0123456789abcdef", algorithm="HS256")
@@ -106,23 +130,61 @@ async def _timed_async(call: Callable[[], Awaitable[None]], calls: int) -> float
     return time.perf_counter() - start
 
 
-def _compare_sync(wrapper: httpx.Client, plain: httpx.Client, url: str, plan: Plan) -> RatioSummary:
+def _paired_sync(calls: Mapping[str, Callable[[], None]], index: int, count: int) -> Sides:
+    """One round of ``count`` calls per side, alternating call by call (ABBA)."""
+    gc.collect()
+    durations: Sides = {name: [] for name in calls}
+    for step in range(count):
+        for name in round_order(index + step):
+            start = time.perf_counter()
+            calls[name]()
+            durations[name].append(time.perf_counter() - start)
+    return durations
+
+
+async def _paired_async(
+    calls: Mapping[str, Callable[[], Awaitable[None]]], index: int, count: int
+) -> Sides:
+    gc.collect()
+    durations: Sides = {name: [] for name in calls}
+    for step in range(count):
+        for name in round_order(index + step):
+            start = time.perf_counter()
+            await calls[name]()
+            durations[name].append(time.perf_counter() - start)
+    return durations
+
+
+def _add_round(times: Sides, durations: Sides, count: int) -> None:
+    """A paired round as a round total: its interquartile mean per call times ``count``."""
+    for name, values in durations.items():
+        times[name].append(interquartile_mean(values) * count)
+
+
+def compare_sync(wrapper: httpx.Client, plain: httpx.Client, url: str, plan: Plan) -> RatioSummary:
+    """``wrapper`` against ``plain`` (any two clients) on GET ``url``, as ``plan`` says."""
+
     def side(client: httpx.Client) -> Callable[[], None]:
         return lambda: _check(client.get(url))
 
     calls = {"wrapper": side(wrapper), "plain": side(plain)}
     for call in calls.values():
         _timed_sync(call, plan.warmup)
-    times: dict[str, list[float]] = {"wrapper": [], "plain": []}
+    times: Sides = {"wrapper": [], "plain": []}
     for index in range(plan.rounds):
+        if plan.per_call:
+            _add_round(times, _paired_sync(calls, index, plan.calls), plan.calls)
+            continue
         for name in round_order(index):
             times[name].append(_timed_sync(calls[name], plan.calls))
     return summarize(times["wrapper"], times["plain"], plan.calls)
 
 
-async def _compare_async(
+async def compare_async(
     wrapper: httpx.AsyncClient, plain: httpx.AsyncClient, url: str, plan: Plan
 ) -> RatioSummary:
+    """``compare_sync`` for async clients, in the running event loop."""
+
     def side(client: httpx.AsyncClient) -> Callable[[], Awaitable[None]]:
         async def call() -> None:
             _check(await client.get(url))
@@ -132,8 +194,11 @@ async def _compare_async(
     calls = {"wrapper": side(wrapper), "plain": side(plain)}
     for call in calls.values():
         await _timed_async(call, plan.warmup)
-    times: dict[str, list[float]] = {"wrapper": [], "plain": []}
+    times: Sides = {"wrapper": [], "plain": []}
     for index in range(plan.rounds):
+        if plan.per_call:
+            _add_round(times, await _paired_async(calls, index, plan.calls), plan.calls)
+            continue
         for name in round_order(index):
             times[name].append(await _timed_async(calls[name], plan.calls))
     return summarize(times["wrapper"], times["plain"], plan.calls)
@@ -144,12 +209,12 @@ def _sync_pair(
     facade: Facade,
     url: str,
     plan: Plan,
-    transport: httpx.BaseTransport | None,
+    transport: httpx.BaseTransport,
 ) -> RatioSummary:
     headers = carrier.static_headers(facade.jwt())
     plain = httpx.Client(headers=headers, transport=transport)
     try:
-        return _compare_sync(facade.client.get_httpx_client(), plain, url, plan)
+        return compare_sync(facade.client.get_httpx_client(), plain, url, plan)
     finally:
         plain.close()
         facade.close()
@@ -160,13 +225,13 @@ def _async_pair(
     facade: Facade,
     url: str,
     plan: Plan,
-    transport: httpx.AsyncBaseTransport | None,
+    transport: httpx.AsyncBaseTransport,
 ) -> RatioSummary:
     async def main() -> RatioSummary:
         headers = carrier.static_headers(await facade.ajwt())
         plain = httpx.AsyncClient(headers=headers, transport=transport)
         try:
-            return await _compare_async(facade.client.get_async_httpx_client(), plain, url, plan)
+            return await compare_async(facade.client.get_async_httpx_client(), plain, url, plan)
         finally:
             await plain.aclose()
             await facade.aclose()
@@ -189,20 +254,27 @@ def _row(carrier: BenchCarrier, mode: str, plan: Plan, result: RatioSummary, min
             "calls_per_round": result.calls_per_round,
             "wrapper_us_per_call": round(result.wrapper_us, 1),
             "plain_us_per_call": round(result.plain_us, 1),
+            "timing": "per call, interquartile means" if plan.per_call else "batch totals",
         },
     )
 
 
 def measure(carrier: BenchCarrier, mode: str, plan: Plan, server: MockServer | None) -> Row:
-    """One figure: ``mode`` is "sync" or "async"; no ``server`` means in memory."""
+    """One figure: ``mode`` is "sync" or "async"; no ``server`` means in memory.
+
+    Either way both clients get the same transport: one connection pool over loopback.
+    """
+    sync_transport: httpx.BaseTransport
+    async_transport: httpx.AsyncBaseTransport
     if server is not None:
         url = server.origin + WHOAMI
-        facade = carrier.facade(server.base_url)
-        sync_transport: httpx.BaseTransport | None = None
-        async_transport: httpx.AsyncBaseTransport | None = None
+        sync_transport, async_transport = httpx.HTTPTransport(), httpx.AsyncHTTPTransport()
+        facade = carrier.facade(
+            server.base_url, transport=sync_transport, async_transport=async_transport
+        )
     else:
         url = _MEMORY_ORIGIN + WHOAMI
-        memory = in_memory_transport(carrier, _bench_jwt())
+        memory = in_memory_transport(carrier, bench_jwt())
         base_url = _MEMORY_ORIGIN + carrier.info.mock_path
         facade = carrier.facade(base_url, transport=memory, async_transport=memory)
         sync_transport, async_transport = memory, memory

@@ -11,7 +11,14 @@ import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-__all__ = ["RatioSummary", "median", "round_order", "round_ratios", "summarize"]
+__all__ = [
+    "RatioSummary",
+    "interquartile_mean",
+    "median",
+    "round_order",
+    "round_ratios",
+    "summarize",
+]
 
 
 def median(values: Sequence[float]) -> float:
@@ -19,6 +26,17 @@ def median(values: Sequence[float]) -> float:
     if not values:
         raise ValueError("the median of no values is undefined")
     return float(statistics.median(values))
+
+
+def interquartile_mean(values: Sequence[float]) -> float:
+    """The mean of the middle half: single slow calls (a neighbour's burst) drop out,
+    while every call in the middle still counts, unlike in a median."""
+    if not values:
+        raise ValueError("the interquartile mean of no values is undefined")
+    ordered = sorted(values)
+    cut = len(ordered) // 4
+    middle = ordered[cut : len(ordered) - cut]
+    return sum(middle) / len(middle)
 
 
 def round_order(index: int) -> tuple[str, str]:

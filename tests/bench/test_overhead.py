@@ -6,7 +6,7 @@ import httpx
 import pytest
 
 from bench.apis import CARRIERS, WHOAMI, BenchCarrier, carrier
-from bench.overhead import Plan, in_memory_transport, measure
+from bench.overhead import IN_MEMORY, LOOPBACK, Plan, in_memory_transport, measure
 
 TOKEN = "eyJhbGciOiJIUzI1NiJ9.eyJleHAiOjE5MDAwMDAwMDB9.c2lnbmF0dXJlLXNpZ25hdHVyZQ"
 NOVAPOST = carrier("novapost")
@@ -49,6 +49,21 @@ def test_a_small_in_memory_measurement_mints_once(mode: str) -> None:
     assert row.target is not None and row.target.value == 1.15
     assert row.extra["rounds"] == 3
     assert row.note == ""  # exactly one mint for the whole run
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+def test_a_per_call_measurement_pairs_the_calls_and_mints_once(mode: str) -> None:
+    tiny = Plan(where="in memory", rounds=3, calls=8, warmup=2, target=1.15, per_call=True)
+    row = measure(NOVAPOST, mode, tiny, server=None)
+    assert row.figure > 0
+    assert row.extra["timing"] == "per call, interquartile means"
+    assert (row.extra["rounds"], row.extra["calls_per_round"]) == (3, 8)
+    assert row.note == ""
+
+
+def test_the_loopback_plan_times_each_call_and_keeps_its_target() -> None:
+    assert LOOPBACK.per_call and LOOPBACK.target == 1.05
+    assert not IN_MEMORY.per_call
 
 
 @pytest.mark.parametrize("carrier", CARRIERS, ids=lambda c: c.name)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bench.stats import median, round_order, round_ratios, summarize
+from bench.stats import interquartile_mean, median, round_order, round_ratios, summarize
 
 
 def test_median_of_odd_and_even_counts() -> None:
@@ -49,3 +49,12 @@ def test_summary_takes_the_median_ratio_not_the_ratio_of_medians() -> None:
 def test_summary_needs_calls() -> None:
     with pytest.raises(ValueError, match="calls"):
         summarize([1.0], [1.0], calls=0)
+
+
+def test_the_interquartile_mean_drops_the_slow_calls_a_burst_makes() -> None:
+    assert interquartile_mean([1.0, 2.0, 3.0, 4.0]) == 2.5
+    calls = [1.0] * 6 + [50.0, 60.0]  # two calls a neighbour's burst held up
+    assert interquartile_mean(calls) == 1.0
+    assert interquartile_mean([3.0]) == 3.0
+    with pytest.raises(ValueError, match="no values"):
+        interquartile_mean([])
