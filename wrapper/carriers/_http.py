@@ -30,6 +30,7 @@ import httpx
 
 from . import _deadline
 from ._limits import aread_capped, read_capped
+from .auth import origin_of
 from .errors import APIConnectionError, APIStatusError, connection_error, status_error
 from .options import DEFAULT_DEADLINE, DEFAULT_MAX_RESPONSE_BYTES
 from .redaction import sanitized
@@ -43,7 +44,6 @@ AnyClient = httpx.Client | httpx.AsyncClient
 _CONFIGURED = "carriers.timeout"
 """Request extension: the timeouts asked for, before any cut to the deadline."""
 
-_DEFAULT_PORTS = {"http": 80, "https": 443}
 
 _SLACK = 0.01
 """A timeout this close to the deadline is the deadline's doing."""
@@ -82,15 +82,10 @@ def _record(response: httpx.Response) -> None:
         capture.response = response
 
 
-def _origin(url: httpx.URL) -> tuple[str, str, int | None]:
-    scheme = url.scheme.lower()
-    return scheme, url.host.lower(), url.port or _DEFAULT_PORTS.get(scheme)
-
-
 def _keep_credentials_home(client: AnyClient, request: httpx.Request) -> None:
     """Strip the credential headers from a request to another origin than the base URL's."""
     home = client.base_url
-    if not home.host or _origin(request.url) == _origin(home):
+    if not home.host or origin_of(request.url) == origin_of(home):
         return
     names: tuple[str, ...] = getattr(client.auth, "credential_headers", ("Authorization",))
     for name in {"authorization", *(name.lower() for name in names)}:

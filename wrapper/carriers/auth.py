@@ -120,7 +120,8 @@ def token_expiry(
 
 def origin_of(url: httpx.URL | str) -> Origin:
     """(scheme, host, port) with the default port filled in, for comparing origins."""
-    url = httpx.URL(url)
+    if not isinstance(url, httpx.URL):
+        url = httpx.URL(url)
     scheme = url.scheme.lower()
     port = url.port if url.port is not None else _DEFAULT_PORTS.get(scheme)
     return scheme, url.host.lower(), port
@@ -438,16 +439,18 @@ class JWTAuth(httpx.Auth):
 
     def _ahead(self) -> None:
         """In the advisory window, start one background refresh; the caller goes on with
-        the current token, which stays in use until the mandatory window."""
-        if not self._refresh_ahead:
+        the current token, which stays in use until the mandatory window. Outside the
+        window (nearly every call) this is one comparison, without the lock."""
+        current = self._token
+        if current is None or not self._refresh_ahead:
+            return
+        window = min(REFRESH_AHEAD, current.lifetime / 6) * self._ahead_share
+        if current.expires_at - self._clock() > window:
             return
         with self._state_lock:
-            current = self._token
-            now = self._clock()
-            if current is None or self._refreshing or now < self._refresh_after:
+            if self._token is not current or self._refreshing:
                 return
-            window = min(REFRESH_AHEAD, current.lifetime / 6) * self._ahead_share
-            if current.expires_at - now > window:
+            if self._clock() < self._refresh_after:
                 return
             self._refreshing = True
         threading.Thread(
