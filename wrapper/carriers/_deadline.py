@@ -12,9 +12,7 @@ never extends the outer deadline. Monotonic time, so wall clock jumps do not cou
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 
 import httpx
 
@@ -26,19 +24,30 @@ __all__ = ["expired", "reached", "remaining", "scope"]
 _deadline: ContextVar[float | None] = ContextVar("carriers_deadline", default=None)
 
 
-@contextmanager
-def scope(seconds: float | None) -> Iterator[None]:
-    """Run the block under a deadline ``seconds`` from now (None: no new limit)."""
-    current = _deadline.get()
-    if seconds is None:
-        yield
-        return
-    candidate = time.monotonic() + seconds
-    token = _deadline.set(candidate if current is None else min(current, candidate))
-    try:
-        yield
-    finally:
-        _deadline.reset(token)
+class scope:
+    """Run the block under a deadline ``seconds`` from now (None: no new limit).
+
+    A small class rather than a generator context manager: every call enters one.
+    """
+
+    __slots__ = ("_seconds", "_token")
+
+    def __init__(self, seconds: float | None) -> None:
+        self._seconds = seconds
+        self._token: Token[float | None] | None = None
+
+    def __enter__(self) -> None:
+        if self._seconds is not None:
+            current = _deadline.get()
+            candidate = time.monotonic() + self._seconds
+            self._token = _deadline.set(
+                candidate if current is None or candidate < current else current
+            )
+
+    def __exit__(self, *exc: object) -> None:
+        if self._token is not None:
+            _deadline.reset(self._token)
+            self._token = None
 
 
 def remaining() -> float | None:

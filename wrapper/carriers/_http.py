@@ -30,7 +30,7 @@ import httpx
 
 from . import _deadline
 from ._limits import aread_capped, read_capped
-from .auth import origin_of
+from .auth import Origin, origin_of
 from .errors import APIConnectionError, APIStatusError, connection_error, status_error
 from .options import DEFAULT_DEADLINE, DEFAULT_MAX_RESPONSE_BYTES
 from .redaction import sanitized
@@ -82,10 +82,20 @@ def _record(response: httpx.Response) -> None:
         capture.response = response
 
 
+def _home(client: AnyClient) -> Origin | None:
+    """The base URL's origin, worked out again only when the base URL changes."""
+    base = client.base_url
+    cached: tuple[httpx.URL, Origin | None] | None = getattr(client, "_carriers_home", None)
+    if cached is None or cached[0] is not base:
+        cached = (base, origin_of(base) if base.host else None)
+        client._carriers_home = cached  # type: ignore[union-attr]
+    return cached[1]
+
+
 def _keep_credentials_home(client: AnyClient, request: httpx.Request) -> None:
     """Strip the credential headers from a request to another origin than the base URL's."""
-    home = client.base_url
-    if not home.host or origin_of(request.url) == origin_of(home):
+    home = _home(client)
+    if home is None or origin_of(request.url) == home:
         return
     names: tuple[str, ...] = getattr(client.auth, "credential_headers", ("Authorization",))
     for name in {"authorization", *(name.lower() for name in names)}:

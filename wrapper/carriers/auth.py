@@ -258,7 +258,7 @@ class JWTAuth(httpx.Auth):
 
     def is_public(self, request: httpx.Request) -> bool:
         """Token routes are called without a JWT."""
-        return any(request.url.path.endswith(suffix) for suffix in self.public_paths)
+        return bool(self.public_paths) and request.url.path.endswith(self.public_paths)
 
     def is_foreign(self, request: httpx.Request) -> bool:
         """Whether the request goes to another origin than the credentials' one."""
