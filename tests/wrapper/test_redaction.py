@@ -576,3 +576,22 @@ def test_every_attribute_of_a_status_error_is_redacted(odd_key: str) -> None:
         assert "9f3a7c21d4" not in text.lower(), text
     assert error.request_id == f"r-{REDACTED}"
     assert error.headers["x-echo"] == REDACTED
+
+
+def test_registered_secrets_do_not_fill_the_re_module_cache() -> None:
+    """A long-lived process mints a token an hour: none of their patterns may pile up in
+    ``re``'s own cache (512 entries of long patterns: the soak's memory growth)."""
+    import re
+
+    from carriers.redaction import register_secret, unregister_secret
+
+    re.purge()
+    values = [f"tok-{i}-{'x' * 40}" for i in range(20)]
+    for value in values:
+        register_secret(value)
+    try:
+        assert len(re._cache) == 0  # type: ignore[attr-defined]
+        assert redact(f"a {values[3].upper()} b") == f"a {REDACTED} b"
+    finally:
+        for value in values:
+            unregister_secret(value)

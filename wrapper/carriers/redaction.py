@@ -139,13 +139,23 @@ def _char_pattern(ch: str) -> str:
     return "(?:" + "|".join(form for case in cases for form in _forms(case)) + ")"
 
 
+def _compile_uncached(pattern: str, flags: int) -> re.Pattern[str]:
+    """Compile without filling ``re``'s module cache: one long pattern per minted token
+    would otherwise keep up to 512 of them alive (about 2 MB over a day of tokens)."""
+    compiler = getattr(re, "_compiler", None)  # CPython 3.11+
+    if compiler is not None and hasattr(compiler, "compile"):
+        compiled: re.Pattern[str] = compiler.compile(pattern, flags)
+        return compiled
+    return re.compile(pattern, flags)
+
+
 class _Secret:
     """A registered secret as a pattern for all its forms, and a cheap test to skip it."""
 
     __slots__ = ("clue", "pattern")
 
     def __init__(self, value: str) -> None:
-        self.pattern = re.compile("".join(map(_char_pattern, value)), re.IGNORECASE)
+        self.pattern = _compile_uncached("".join(map(_char_pattern, value)), re.IGNORECASE)
         # a part every form keeps as it is, bar the case: where it is absent, so is the secret
         longest = max(_PLAIN.findall(value), key=len, default="")
         self.clue = longest.lower() if len(longest) >= 4 else None
