@@ -34,7 +34,7 @@ from carriers.keystore import KeyStore
 from carriers.redaction import redact, register_secret
 
 from carriers_contract import html_report, summary
-from carriers_contract.targets import Target, TargetKind, UsageError, resolve
+from carriers_contract.targets import Target, TargetKind, UsageError, example, resolve
 
 PHASES = "examples,coverage,fuzzing,stateful"
 LIVE_RATE_LIMIT = "2/s"
@@ -188,14 +188,7 @@ def _use_key(target: Target, key: str) -> None:
     target.api_key = key
     for item in target.carrier.known_inputs:
         if item.env == target.carrier.api_key_env:
-            target.examples.append(
-                {
-                    "operation": item.operation,
-                    "location": item.location,
-                    "name": item.name,
-                    "value": key,
-                }
-            )
+            target.examples.append(example(item, key))
 
 
 def run_target(

@@ -39,7 +39,8 @@ def _check_url(info: CarrierInfo, url: str) -> str:
     return url.rstrip("/")
 
 
-def _example(item: KnownInput, value: str) -> dict[str, Any]:
+def example(item: KnownInput, value: str) -> dict[str, Any]:
+    """The run's form of an explicit example (``CONTRACT_EXAMPLES``, read by the hooks)."""
     return {
         "operation": item.operation,
         "location": item.location,
@@ -57,7 +58,7 @@ def _examples(
         if value is None and defaults:
             value = item.default
         if value is not None:
-            out.append(_example(item, value))
+            out.append(example(item, value))
     return out
 
 

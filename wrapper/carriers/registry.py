@@ -21,7 +21,7 @@ import re
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -113,8 +113,6 @@ class CarrierInfo:
     """Set when the facade can create its own sandbox key from a phone (``sandbox()``)."""
     live_exclude: tuple[str, ...] = ()
     """Operation ids a live contract run never fuzzes (daily-limited routes)."""
-    extras: Mapping[str, Any] = field(default_factory=dict)
-    """Anything else a carrier's own code wants to keep here."""
 
     def __post_init__(self) -> None:
         if not _NAME.fullmatch(self.name):
