@@ -30,13 +30,15 @@ def build_app(
     api_prefix: str,
     api_routes: Sequence[BaseRoute],
     operations: Collection[str],
+    spec_driven: Collection[str] = (),
     whoami: Route,
     error_response: ErrorResponse,
     fault_response: FaultResponse,
 ) -> Starlette:
     """A Starlette app whose every answer, errors included, has the API's body shape.
 
-    ``operations`` are the spec's ``"METHOD /path"`` keys, relative to ``api_prefix``.
+    ``operations`` are the spec's ``"METHOD /path"`` keys, relative to ``api_prefix``;
+    ``spec_driven`` are those served from the spec, which read ``Prefer`` themselves.
     """
 
     templated = [
@@ -76,6 +78,7 @@ def build_app(
         stats=runtime.stats,
         faults=runtime.faults,
         fault_response=fault_response,
+        reads_prefer=frozenset(spec_driven),
     )
     app = Starlette(
         routes=[*api_routes, control_routes(runtime, whoami)],

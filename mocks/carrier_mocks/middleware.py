@@ -5,6 +5,8 @@ rules (a 503 must not consume a daily key request). Besides the faults queued
 through ``/__mock__/faults``, a request may ask for an outage itself with Prism's
 header, ``Prefer: code=503`` (any 5xx): that one request is answered like an
 injected fault of that status, so a test run reaches the documented 5xx bodies.
+Routes served from the spec (``reads_prefer``) read ``Prefer`` themselves, after
+checking the request, as Prism does.
 """
 
 from __future__ import annotations
@@ -46,8 +48,10 @@ class MockMiddleware:
         stats: Stats,
         faults: FaultBook,
         fault_response: FaultResponse,
+        reads_prefer: frozenset[str] = frozenset(),
     ) -> None:
         self.app = app
+        self.reads_prefer = reads_prefer
         self.route_of = route_of
         self.stats = stats
         self.faults = faults
@@ -59,7 +63,9 @@ class MockMiddleware:
             await self.app(scope, receive, send)
             return
         self.stats.hit(route)
-        fault = self.faults.take(route) or _preferred_outage(scope)
+        fault = self.faults.take(route)
+        if fault is None and route not in self.reads_prefer:
+            fault = _preferred_outage(scope)
         if fault is None:
             await self.app(scope, receive, send)
             return

@@ -12,7 +12,7 @@ import errno
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -125,6 +125,7 @@ def serve(
     api: str,
     *,
     fixtures: Fixtures | None = None,
+    spec: Mapping[str, Any] | None = None,
     host: str = "127.0.0.1",
     port: int = 0,
     wrap: Callable[[Any], Any] | None = None,
@@ -133,6 +134,8 @@ def serve(
     """Serve the mock of carrier ``api`` on ``host:port`` (0: a free port) for the block.
 
     ``api`` is a name of the carrier registry (``carriers.registry.names()``).
+    ``spec`` replaces the spec the mock serves (default: the one its client ships),
+    e.g. a spec vendored from more docs pages; every operation in it is served.
     ``wrap`` takes the ASGI app and returns the one to serve: a middleware that
     changes one behaviour, e.g. to check that the contract suite notices it.
     A connection that has not sent complete request headers ``header_timeout``
@@ -148,7 +151,8 @@ def serve(
     from carrier_mocks._uvicorn import mock_protocol
     from carrier_mocks.appkit import error_response_of
 
-    app = info.mock_factory()(fixtures=fixtures)
+    factory = info.mock_factory()
+    app = factory(fixtures=fixtures) if spec is None else factory(fixtures=fixtures, spec=spec)
     protocol = mock_protocol(error_response_of(app), header_timeout)
     if wrap is not None:
         app = wrap(app)

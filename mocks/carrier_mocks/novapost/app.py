@@ -7,8 +7,10 @@ for ``GET /clients/authorization``.
 
 from __future__ import annotations
 
+import json
 import re
 import secrets
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -23,6 +25,7 @@ from carrier_mocks.control import MOCK_PREFIX
 from carrier_mocks.faults import Fault, reason_phrase
 from carrier_mocks.fixtures import Fixtures, default_fixtures
 from carrier_mocks.novapost.registry import KeyRegistry, RuleError
+from carrier_mocks.openapi import SpecRoutes
 from carrier_mocks.parsing import BadInput, printable, query_params, read_json_object
 from carrier_mocks.runtime import Runtime
 from carrier_mocks.tokens import InvalidToken, TokenSigner
@@ -124,21 +127,35 @@ class _NovaPost:
         token = self.runtime.signer.issue({"cid": client.cid, "ref": secrets.token_hex(8)})
         return JSONResponse({"jwt": token})
 
+    def jwt_refusal(self, token: str) -> tuple[str | None, dict[str, Any]]:
+        """Why ``token`` (the raw ``Authorization`` value) is refused, else its claims."""
+        if token.lower().startswith("bearer "):
+            return "Send the raw JWT, without 'Bearer '", {}
+        try:
+            claims = self.runtime.signer.verify(token)
+        except InvalidToken as exc:
+            return exc.reason.capitalize(), {}
+        if self.registry.client(str(claims.get("cid"))) is None:
+            return "Invalid token", {}
+        return None, claims
+
+    def key_refusal(self, api_key: str) -> str | None:
+        try:
+            self.registry.authorize(api_key)
+        except RuleError as exc:
+            return exc.message
+        return None
+
     async def whoami(self, request: Request) -> Response:
         """Guarded like any authorized call: the raw JWT in ``Authorization``."""
         values = request.headers.getlist("authorization")
         if len(values) != 1 or not values[0].strip():
             return error_map(401, {"Authorization": "Missing JWT"})
-        token = values[0].strip()
-        if token.lower().startswith("bearer "):
-            return error_map(401, {"Authorization": "Send the raw JWT, without 'Bearer '"})
-        try:
-            claims = self.runtime.signer.verify(token)
-        except InvalidToken as exc:
-            return error_map(401, {"Authorization": exc.reason.capitalize()})
+        refusal, claims = self.jwt_refusal(values[0].strip())
+        if refusal is not None:
+            return error_map(401, {"Authorization": refusal})
         client = self.registry.client(str(claims.get("cid")))
-        if client is None:
-            return error_map(401, {"Authorization": "Invalid token"})
+        assert client is not None
         expires = datetime.fromtimestamp(claims["exp"], tz=UTC)
         return JSONResponse({"cid": client.cid, "name": client.name, "expiresAt": _iso(expires)})
 
@@ -147,30 +164,60 @@ def _error_response(status: int, message: str) -> Response:
     return error_list(status, message)
 
 
-def create_app(fixtures: Fixtures | None = None, clock: Clock | None = None) -> Starlette:
-    """The Nova Post mock, seeded from ``fixtures`` (default: the packaged file)."""
+def _error_body(status: int, field: str, message: str) -> dict[str, Any]:
+    """The ``Error`` map, the shape of the spec's errors beyond ``POST /test-api-keys``."""
+    return {"errors": {field: message}}
+
+
+def _packaged_spec() -> dict[str, Any]:
+    from carriers import registry
+
+    spec: dict[str, Any] = json.loads(registry.get("novapost").spec_text())
+    return spec
+
+
+def create_app(
+    fixtures: Fixtures | None = None,
+    clock: Clock | None = None,
+    spec: Mapping[str, Any] | None = None,
+) -> Starlette:
+    """The Nova Post mock, seeded from ``fixtures`` (default: the packaged file).
+
+    The two auth routes are hand-written and stateful; every other operation of
+    ``spec`` (default: the spec the client ships) is served from the spec, with the
+    JWT and the API key checked against this mock's own tokens and keys.
+    """
     fixtures = fixtures or default_fixtures()
     clock = clock or Clock()
     registry = KeyRegistry(fixtures.novapost, clock)
+    generic = SpecRoutes(
+        _packaged_spec() if spec is None else spec, exclude=OPERATIONS, error_body=_error_body
+    )
     runtime = Runtime(
         clock=clock,
         signer=TokenSigner(clock, issuer="np"),
-        routes=[*OPERATIONS, f"GET {MOCK_PREFIX}/whoami"],
+        routes=[*OPERATIONS, *generic.keys, f"GET {MOCK_PREFIX}/whoami"],
         reset_data=registry.reset,
     )
     handlers = _NovaPost(registry, runtime)
+    checks = {
+        "JWT": lambda token: handlers.jwt_refusal(token)[0],
+        "ApiKeyAuth": handlers.key_refusal,
+    }
     api = Mount(
         API_PREFIX,
         routes=[
             Route("/test-api-keys", handlers.test_api_keys, methods=["POST"]),
             Route("/clients/authorization", handlers.authorization, methods=["GET"]),
+            *generic.routes(checks),
         ],
     )
     return build_app(
         runtime=runtime,
         api_prefix=API_PREFIX,
         api_routes=[api],
-        operations=OPERATIONS,
+        operations=[*OPERATIONS, *generic.keys],
+        spec_driven=generic.keys,
         whoami=Route("/whoami", handlers.whoami, methods=["GET"]),
         error_response=_error_response,
         fault_response=_fault_response,

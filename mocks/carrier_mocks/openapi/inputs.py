@@ -1,0 +1,182 @@
+"""Checking a request against its operation: parameters by location, then the body.
+
+Parameters arrive as text and are read as their schema's type first (``"7"`` is
+an integer for ``type: integer``; a repeated query name is an array), then
+checked against the schema. The first problem found is reported as an
+:class:`InputProblem` naming the part of the request and what is wrong.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.requests import Request
+
+from carrier_mocks.openapi.document import MediaType, Operation, Parameter
+from carrier_mocks.openapi.prefer import CONTROL_QUERY
+from carrier_mocks.openapi.schemas import SchemaSet, ValidationFailure
+from carrier_mocks.parsing import BadInput, printable, read_body
+
+__all__ = ["MAX_BODY_BYTES", "InputProblem", "check_request", "is_json"]
+
+#: Bodies past this are refused before they are parsed.
+MAX_BODY_BYTES = 1024 * 1024
+
+_INTEGER = re.compile(r"-?[0-9]+", re.ASCII)
+_NUMBER = re.compile(r"-?[0-9]+(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?", re.ASCII)
+
+
+@dataclass(frozen=True)
+class InputProblem:
+    location: str  # path | query | header | cookie | body
+    name: str  # the parameter, or "body"
+    message: str
+    kind: str = "invalid"  # invalid | unsupported-media-type | too-large
+
+
+def is_json(media_type: str) -> bool:
+    media_type = media_type.split(";", 1)[0].strip().lower()
+    return media_type == "application/json" or media_type.endswith("+json")
+
+
+class _Unreadable(ValueError):
+    pass
+
+
+def _scalar(text: str, schema: Mapping[str, Any]) -> Any:
+    kind = schema.get("type")
+    kinds = kind if isinstance(kind, list) else [kind]
+    if "integer" in kinds and _INTEGER.fullmatch(text):
+        return int(text)
+    if "number" in kinds and _NUMBER.fullmatch(text):
+        return float(text) if any(c in text for c in ".eE") else int(text)
+    if "boolean" in kinds and text in ("true", "false"):
+        return text == "true"
+    if "null" in kinds and text == "null":
+        return None
+    if kinds == [None] or "string" in kinds:
+        return text
+    raise _Unreadable(f"must be of type {kind}")
+
+
+def _read(values: list[str], param: Parameter, schemas: SchemaSet) -> Any:
+    schema = schemas.resolve(param.schema)
+    schema = schema if isinstance(schema, dict) else {}
+    kind = schema.get("type")
+    if kind == "array" or (isinstance(kind, list) and "array" in kind):
+        if not (param.location == "query" and param.explode):
+            values = [part for value in values for part in value.split(",")]
+        items = schemas.resolve(schema.get("items", {}))
+        return [_scalar(value, items if isinstance(items, dict) else {}) for value in values]
+    if len(values) > 1:
+        raise _Unreadable("is repeated")
+    if kind == "object" or (kind is None and "properties" in schema):
+        try:
+            return json.loads(values[0])
+        except ValueError:
+            raise _Unreadable("must be a JSON object") from None
+    return _scalar(values[0], schema)
+
+
+def _raw(request: Request, param: Parameter, aliases: Mapping[str, str]) -> list[str]:
+    if param.location == "path":
+        value = request.path_params.get(aliases.get(param.name, param.name))
+        return [] if value is None else [str(value)]
+    if param.location == "query":
+        return request.query_params.getlist(param.name)
+    if param.location == "header":
+        return request.headers.getlist(param.name)
+    value = request.cookies.get(param.name)
+    return [] if value is None else [value]
+
+
+def _check_parameter(
+    request: Request, param: Parameter, schemas: SchemaSet, aliases: Mapping[str, str]
+) -> InputProblem | None:
+    shown = printable(param.name)
+    values = _raw(request, param, aliases)
+    where = f"{param.location} parameter '{shown}'"
+    if not values:
+        if param.required:
+            return InputProblem(param.location, shown, f"Missing required {where}")
+        return None
+    try:
+        value = _read(values, param, schemas)
+        schemas.check(value, param.schema, where)
+    except _Unreadable as exc:
+        return InputProblem(param.location, shown, f"The {where} {exc}")
+    except ValidationFailure as exc:
+        return InputProblem(param.location, shown, f"The {exc.message}")
+    return None
+
+
+def _media_type_of(request: Request) -> str:
+    return request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+
+
+def _declared(body: tuple[MediaType, ...], sent: str) -> MediaType | None:
+    for media in body:
+        name = media.name.split(";", 1)[0].strip()
+        if name in (sent, "*/*") or (name.endswith("/*") and sent.startswith(name[:-1])):
+            return media
+    return None
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(name)
+
+
+async def _check_body(op: Operation, request: Request, schemas: SchemaSet) -> InputProblem | None:
+    try:
+        raw = await read_body(request, MAX_BODY_BYTES)
+    except BadInput as exc:
+        kind = "too-large" if "too large" in exc.message else "invalid"
+        return InputProblem("body", "body", exc.message, kind)
+    if not raw:
+        if op.body_required:
+            return InputProblem("body", "body", "The request body is required")
+        return None
+    if not op.body:
+        return None  # a body the operation does not describe is ignored, as servers do
+    sent = _media_type_of(request)
+    media = _declared(op.body, sent)
+    if media is None:
+        declared = ", ".join(m.name for m in op.body)
+        return InputProblem(
+            "body",
+            "Content-Type",
+            f"Content-Type must be {declared}",
+            "unsupported-media-type",
+        )
+    if not is_json(media.name if media.name != "*/*" else sent) or media.schema is None:
+        return None
+    try:
+        value = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        return InputProblem("body", "body", "The request body is not valid JSON")
+    try:
+        schemas.check(value, media.schema, "request body")
+    except ValidationFailure as exc:
+        return InputProblem("body", "body", f"The {exc.message}")
+    return None
+
+
+async def check_request(
+    op: Operation, request: Request, schemas: SchemaSet, aliases: Mapping[str, str]
+) -> InputProblem | None:
+    """The first problem of ``request`` against ``op``, or ``None`` when it is valid.
+
+    Query names that select a response (``__code``...) are not the API's and are
+    skipped; parameters the operation does not describe are ignored.
+    """
+    for param in op.parameters:
+        if param.location == "query" and param.name in CONTROL_QUERY:
+            continue
+        problem = _check_parameter(request, param, schemas, aliases)
+        if problem is not None:
+            return problem
+    return await _check_body(op, request, schemas)

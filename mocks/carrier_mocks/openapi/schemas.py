@@ -1,0 +1,247 @@
+"""OpenAPI schemas as JSON Schema validators, for checking requests and generated answers.
+
+OpenAPI 3.0 schemas are a dialect of JSON Schema draft 4 (``nullable``, boolean
+``exclusiveMinimum``, keywords that validate nothing such as ``example``); they
+are converted once, structurally, so a property named ``type`` or ``example``
+stays a name. ``#/components/schemas/X`` references become ``#/definitions/X``,
+which keeps recursive schemas recursive. OpenAPI 3.1 schemas are JSON Schema
+2020-12 already and only have their references moved.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+import re
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import jsonschema
+from jsonschema.protocols import Validator
+
+__all__ = ["FORMATS", "SchemaSet", "ValidationFailure"]
+
+Json = dict[str, Any]
+
+_REF_PREFIX = "#/components/schemas/"
+# Keywords whose value is a schema, a list of schemas, or a map of name -> schema.
+_ONE = ("items", "additionalProperties", "not", "additionalItems", "contains", "propertyNames")
+_MANY = ("allOf", "anyOf", "oneOf", "prefixItems")
+_MAP = ("properties", "patternProperties", "definitions", "$defs", "dependentSchemas")
+# OpenAPI 3.0 keywords that annotate and validate nothing.
+_ANNOTATIONS = frozenset(
+    {"nullable", "example", "discriminator", "xml", "externalDocs", "deprecated"}
+)
+
+
+class ValidationFailure(Exception):
+    """A value does not match its schema; ``message`` says where and why, briefly."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+_DATE_TIME = re.compile(
+    r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[+-]\d{2}:\d{2})", re.ASCII
+)
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
+_UUID = re.compile(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}", re.ASCII)
+_URI = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:[^\s]*", re.ASCII)
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+", re.ASCII)
+
+
+def _date_time(value: object) -> bool:
+    if not isinstance(value, str):
+        return True
+    if not _DATE_TIME.fullmatch(value):
+        return False
+    text = value.replace("z", "Z").replace("t", "T").replace(" ", "T").replace("Z", "+00:00")
+    try:
+        dt.datetime.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _date(value: object) -> bool:
+    if not isinstance(value, str):
+        return True
+    if not _DATE.fullmatch(value):
+        return False
+    try:
+        dt.date.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _ip(version: int) -> Any:
+    def check(value: object) -> bool:
+        if not isinstance(value, str):
+            return True
+        try:
+            return ipaddress.ip_address(value).version == version
+        except ValueError:
+            return False
+
+    return check
+
+
+def _int_range(bits: int) -> Any:
+    low, high = -(2 ** (bits - 1)), 2 ** (bits - 1) - 1
+
+    def check(value: object) -> bool:
+        return not isinstance(value, int) or isinstance(value, bool) or low <= value <= high
+
+    return check
+
+
+def _matches(pattern: re.Pattern[str]) -> Any:
+    return lambda value: not isinstance(value, str) or bool(pattern.fullmatch(value))
+
+
+FORMATS = jsonschema.FormatChecker(formats=())
+"""The formats the mock checks; any other format name is an annotation, as JSON Schema says."""
+for _name, _check in {
+    "date-time": _date_time,
+    "date": _date,
+    "uuid": _matches(_UUID),
+    "uri": _matches(_URI),
+    "email": _matches(_EMAIL),
+    "ipv4": _ip(4),
+    "ipv6": _ip(6),
+    "int32": _int_range(32),
+    "int64": _int_range(64),
+}.items():
+    FORMATS.checks(_name)(_check)
+
+
+def _convert_30(schema: Any) -> Any:
+    """One OpenAPI 3.0 schema as draft 4, walked by structure."""
+    if not isinstance(schema, dict):
+        return schema
+    out: Json = {}
+    for key, value in schema.items():
+        if key in _ANNOTATIONS or (isinstance(key, str) and key.startswith("x-")):
+            continue
+        if key == "$ref" and isinstance(value, str):
+            out[key] = value.replace(_REF_PREFIX, "#/definitions/", 1)
+        elif key in _ONE:
+            out[key] = _convert_30(value)
+        elif key in _MANY and isinstance(value, list):
+            out[key] = [_convert_30(item) for item in value]
+        elif key in _MAP and isinstance(value, dict):
+            out[key] = {name: _convert_30(item) for name, item in value.items()}
+        else:
+            out[key] = value
+    if schema.get("nullable") is True and "$ref" not in out:
+        kind = out.get("type")
+        if isinstance(kind, str):
+            out["type"] = [kind, "null"]
+        elif isinstance(kind, list) and "null" not in kind:
+            out["type"] = [*kind, "null"]
+        if isinstance(out.get("enum"), list) and None not in out["enum"]:
+            out["enum"] = [*out["enum"], None]
+        if kind is None and any(k in out for k in _MANY):
+            out = {"anyOf": [{"type": "null"}, out]}
+    return out
+
+
+def _convert_31(schema: Any) -> Any:
+    if isinstance(schema, dict):
+        return {
+            key: (
+                value.replace(_REF_PREFIX, "#/$defs/", 1)
+                if key == "$ref" and isinstance(value, str)
+                else _convert_31(value)
+            )
+            for key, value in schema.items()
+        }
+    if isinstance(schema, list):
+        return [_convert_31(item) for item in schema]
+    return schema
+
+
+def _reason(error: jsonschema.ValidationError) -> str:
+    """Why a value failed, from the schema's side only: the value may be a secret."""
+    keyword, expected = error.validator, error.validator_value
+    if keyword == "required":
+        return str(error.message).replace(" is a required property", " is required")[:200]
+    if keyword == "type":
+        return f"must be of type {expected}"
+    if keyword == "enum":
+        shown = repr(expected)
+        return f"must be one of {shown if len(shown) <= 120 else shown[:120] + '...'}"
+    if keyword == "format":
+        return f"must be a valid {expected}"
+    if keyword == "additionalProperties":
+        return "has properties the schema does not allow"
+    shown = repr(expected) if not isinstance(expected, (dict, list)) else "its schema"
+    return f"fails {keyword} {shown[:120]}"
+
+
+def _where(path: Iterator[Any] | Any) -> str:
+    parts = [str(part) for part in path]
+    return "/".join(parts) if parts else "(root)"
+
+
+class SchemaSet:
+    """The validators of one spec's schemas, built once per schema object and cached."""
+
+    def __init__(self, spec: Mapping[str, Any]) -> None:
+        components = spec.get("components")
+        schemas = components.get("schemas") if isinstance(components, dict) else None
+        self.openapi_31 = str(spec.get("openapi", "")).startswith("3.1")
+        self._convert = _convert_31 if self.openapi_31 else _convert_30
+        named = schemas if isinstance(schemas, dict) else {}
+        self._raw_named: Json = named
+        self.definitions: Json = {name: self._convert(value) for name, value in named.items()}
+        self._cls = (
+            jsonschema.Draft202012Validator if self.openapi_31 else jsonschema.Draft4Validator
+        )
+        self._cache: dict[int, tuple[Any, Validator]] = {}
+
+    def converted(self, schema: Any) -> Any:
+        """``schema`` as JSON Schema, its references resolved against this set."""
+        return self._convert(schema)
+
+    def validator(self, schema: Any) -> Validator:
+        hit = self._cache.get(id(schema))
+        if hit is not None and hit[0] is schema:
+            return hit[1]
+        converted = self._convert(schema) if isinstance(schema, dict) else {}
+        key = "$defs" if self.openapi_31 else "definitions"
+        root = {**converted, key: self.definitions}
+        validator: Validator = self._cls(root, format_checker=FORMATS)
+        self._cache[id(schema)] = (schema, validator)
+        return validator
+
+    def resolve(self, schema: Any) -> Any:
+        """The schema a reference points to (one level at a time, cycles stop)."""
+        seen: set[str] = set()
+        while isinstance(schema, dict) and isinstance(schema.get("$ref"), str):
+            ref: str = schema["$ref"]
+            if ref in seen or not ref.startswith(_REF_PREFIX):
+                return {}
+            seen.add(ref)
+            schema = self._raw_named.get(ref[len(_REF_PREFIX) :], {})
+        return schema
+
+    def check(self, value: Any, schema: Any, what: str) -> None:
+        """Raise :class:`ValidationFailure` naming ``what`` when ``value`` does not fit."""
+        validator = self.validator(schema)
+        try:
+            error = jsonschema.exceptions.best_match(validator.iter_errors(value))
+        except RecursionError:
+            raise ValidationFailure(f"{what} is nested too deeply") from None
+        if error is not None:
+            where = _where(error.absolute_path)
+            suffix = "" if where == "(root)" else f" at {where}"
+            raise ValidationFailure(f"{what}{suffix} {_reason(error)}")
+
+    def is_valid(self, value: Any, schema: Any) -> bool:
+        try:
+            return bool(self.validator(schema).is_valid(value))
+        except RecursionError:
+            return False
