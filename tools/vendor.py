@@ -607,6 +607,48 @@ def _required_non_empty(spec: Json) -> None:
             schema["minLength"] = 1
 
 
+def _resolved(spec: Json, node: Any) -> Any:
+    seen: set[str] = set()
+    while isinstance(node, dict) and isinstance(node.get("$ref"), str) and node["$ref"] not in seen:
+        seen.add(node["$ref"])
+        target: Any = spec
+        for part in node["$ref"].removeprefix("#/").split("/"):
+            target = (
+                target.get(part.replace("~1", "/").replace("~0", "~"))
+                if isinstance(target, dict)
+                else None
+            )
+        node = target
+    return node
+
+
+@fix(
+    "validation-response",
+    "an operation that takes parameters or a body but documents no 400 or 422 still refuses "
+    "invalid input with a 4xx: a 422 in the shape of its other errors is documented for it",
+)
+def _validation_response(spec: Json) -> None:
+    for path, _, op in operations(spec):
+        responses = op.get("responses")
+        if not isinstance(responses, dict) or "400" in responses or "422" in responses:
+            continue
+        shared = spec["paths"][path].get("parameters")
+        if not op.get("parameters") and not shared and not op.get("requestBody"):
+            continue
+        errors = [
+            _resolved(spec, responses[code])
+            for code in sorted(responses)
+            if str(code).startswith("4") or str(code) == "default"
+        ]
+        content = next(
+            (r["content"] for r in errors if isinstance(r, dict) and r.get("content")), None
+        )
+        added: Json = {"description": "Validation error"}
+        if content is not None:
+            added["content"] = copy.deepcopy(content)
+        responses["422"] = added
+
+
 PHONE_PATTERN = "^49[0-9]{9,10}$"
 
 
