@@ -26,6 +26,7 @@ from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -46,6 +47,7 @@ CredentialCheck = Callable[[str], "str | None"]
 ErrorBody = Callable[[int, str, str], Any]
 
 _PARAM = re.compile(r"\{([^{}/]*)\}")
+_ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT"]
 _NO_BODY = frozenset({204, 205, 304})
 _DYNAMIC_TRIES = 5
 
@@ -152,7 +154,9 @@ class SpecRoutes:
         for op in self.operations:
             by_path.setdefault(op.path, {})[op.method] = op
         routes = []
-        for path, ops in by_path.items():
+        # Fixed paths first: /shipments/cancellation is not /shipments/{id}, even for
+        # a method only the templated one has (its 405 must list the right methods).
+        for path, ops in sorted(by_path.items(), key=lambda item: "{" in item[0]):
             aliases: dict[str, str] = {}
 
             def alias(match: re.Match[str], aliases: dict[str, str] = aliases) -> str:
@@ -161,15 +165,21 @@ class SpecRoutes:
                 return "{" + name + "}"
 
             route_path = _PARAM.sub(alias, path)
-            routes.append(Route(route_path, self._endpoint(ops, aliases), methods=sorted(ops)))
+            # Every method: the path is this operation's, so another method is a 405 here
+            # even where a templated path would take it (GET /shipments/cancellation).
+            routes.append(Route(route_path, self._endpoint(ops, aliases), methods=_ALL_METHODS))
         return routes
 
     def _endpoint(
         self, ops: dict[str, Operation], aliases: dict[str, str]
     ) -> Callable[[Request], Any]:
+        allowed = sorted({*ops, *(["HEAD"] if "GET" in ops else [])})
+
         async def endpoint(request: Request) -> Response:
             method = request.method
-            op = ops.get(method) or ops["GET"]  # HEAD runs GET, as Starlette routes it
+            op = ops.get(method) or (ops.get("GET") if method == "HEAD" else None)
+            if op is None:
+                raise HTTPException(405, headers={"Allow": ", ".join(allowed)})
             return await self.handle(op, request, aliases)
 
         return endpoint

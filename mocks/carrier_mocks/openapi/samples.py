@@ -106,16 +106,29 @@ class _Sampler:
         return maker(schema, depth, use_examples)
 
     def _all_of(self, schema: dict[str, Any], depth: int, use_examples: bool) -> Any:
-        parts = [self.value(part, depth + 1, use_examples=use_examples) for part in schema["allOf"]]
+        parts = [self.schemas.resolve(part) for part in schema["allOf"]]
         rest = {k: v for k, v in schema.items() if k != "allOf"}
-        if rest.get("properties") or rest.get("type") == "object":
-            parts.append(self._object(rest, depth, use_examples))
-        if all(isinstance(part, dict) for part in parts):
-            merged: dict[str, Any] = {}
-            for part in parts:
-                merged.update(part)
-            return merged
-        return parts[0]
+        if rest:
+            parts.append(rest)
+        if not all(isinstance(part, dict) for part in parts):
+            return self.value(parts[0], depth + 1, use_examples=use_examples)
+        if not all(_is_object(part) for part in parts):
+            # Not all objects: the first part's value, which the caller checks.
+            return self.value(parts[0], depth + 1, use_examples=use_examples)
+        merged: dict[str, Any] = {"type": "object", "properties": {}, "required": []}
+        for part in parts:
+            for name, prop in (part.get("properties") or {}).items():
+                known = merged["properties"].get(name)
+                merged["properties"][name] = prop if known is None else {"allOf": [known, prop]}
+            merged["required"] += [
+                r for r in part.get("required", []) if r not in merged["required"]
+            ]
+            extra = part.get("additionalProperties")
+            if extra is False or (isinstance(extra, dict) and "additionalProperties" not in merged):
+                merged["additionalProperties"] = extra
+            wanted = _int_keyword(part, "minProperties", 0)
+            merged["minProperties"] = max(merged.get("minProperties", 0), wanted)
+        return self._object(merged, depth, use_examples)
 
     def _object(self, schema: dict[str, Any], depth: int, use_examples: bool) -> Any:
         properties = schema.get("properties")
@@ -126,7 +139,10 @@ class _Sampler:
             optional = name not in required
             if optional and (depth >= _MAX_DEPTH // 2 or (self.rng and self.rng.random() < 0.5)):
                 continue
-            out[name] = self.value(prop, depth + 1, use_examples=use_examples)
+            value = self.value(prop, depth + 1, use_examples=use_examples)
+            if optional and not self.schemas.is_valid(value, prop):
+                continue  # an optional property it cannot fill is better left out
+            out[name] = value
         extra = schema.get("additionalProperties")
         for name in required:  # required but not described: any value will do
             if name not in out:
@@ -237,6 +253,12 @@ class _Sampler:
 
     def _boolean(self, schema: dict[str, Any], depth: int, use_examples: bool) -> Any:
         return self.rng.random() < 0.5 if self.rng else True
+
+
+def _is_object(schema: dict[str, Any]) -> bool:
+    return schema.get("type") == "object" or (
+        "type" not in schema and ("properties" in schema or "required" in schema)
+    )
 
 
 def _null(schema: dict[str, Any], depth: int, use_examples: bool) -> None:

@@ -8,8 +8,10 @@ hour (the docs leave the lifetime to ``exp``).
 from __future__ import annotations
 
 import secrets
+from collections.abc import Mapping
 from typing import Any
 
+import yaml
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -20,6 +22,7 @@ from carrier_mocks.clock import Clock
 from carrier_mocks.control import MOCK_PREFIX
 from carrier_mocks.faults import Fault, reason_phrase
 from carrier_mocks.fixtures import Fixtures, default_fixtures
+from carrier_mocks.openapi import SpecRoutes
 from carrier_mocks.parsing import BadInput, query_params, single_header
 from carrier_mocks.runtime import Runtime
 from carrier_mocks.shipyo.registry import KeyCheckError, ShipyoKeys
@@ -65,6 +68,17 @@ def _bad_request(error: str) -> Response:
     return envelope(400, message="Bad request", errors=[error])
 
 
+def _error_body(status: int, field: str, message: str) -> dict[str, Any]:
+    return {"success": False, "data": None, "message": message, "errors": [message]}
+
+
+def _packaged_spec() -> dict[str, Any]:
+    from carriers import registry
+
+    spec: dict[str, Any] = yaml.safe_load(registry.get("shipyo").spec_text())
+    return spec
+
+
 class _Shipyo:
     """Request handlers over one key store and runtime."""
 
@@ -100,6 +114,20 @@ class _Shipyo:
             headers=rate.headers() if rate else None,
         )
 
+    def jwt_refusal(self, token: str) -> str | None:
+        try:
+            self.runtime.signer.verify(token)
+        except InvalidToken as exc:
+            return exc.reason.capitalize()
+        return None
+
+    def key_refusal(self, api_key: str) -> str | None:
+        try:
+            self.keys.identify(api_key)
+        except KeyCheckError as exc:
+            return exc.error
+        return None
+
     async def whoami(self, request: Request) -> Response:
         """Guarded like any authorized call: ``x-api-key`` plus ``Authorization: Bearer``."""
         try:
@@ -123,24 +151,41 @@ class _Shipyo:
         return envelope(200, message="Authenticated", data=data)
 
 
-def create_app(fixtures: Fixtures | None = None, clock: Clock | None = None) -> Starlette:
-    """The Shipyo mock, seeded from ``fixtures`` (default: the packaged file)."""
+def create_app(
+    fixtures: Fixtures | None = None,
+    clock: Clock | None = None,
+    spec: Mapping[str, Any] | None = None,
+) -> Starlette:
+    """The Shipyo mock, seeded from ``fixtures`` (default: the packaged file).
+
+    The token route is hand-written and stateful; any other operation of ``spec``
+    (default: the spec the client ships) is served from the spec, its ``x-api-key``
+    and bearer JWT checked against this mock's keys and tokens.
+    """
     fixtures = fixtures or default_fixtures()
     clock = clock or Clock()
     keys = ShipyoKeys(fixtures.shipyo, clock)
+    generic = SpecRoutes(
+        _packaged_spec() if spec is None else spec, exclude=OPERATIONS, error_body=_error_body
+    )
     runtime = Runtime(
         clock=clock,
         signer=TokenSigner(clock, issuer=_ISSUER),
-        routes=[*OPERATIONS, f"GET {MOCK_PREFIX}/whoami"],
+        routes=[*OPERATIONS, *generic.keys, f"GET {MOCK_PREFIX}/whoami"],
         reset_data=keys.reset,
     )
     handlers = _Shipyo(keys, runtime)
-    api = Route("/api/Token/generate-from-apikey", handlers.generate_from_apikey, methods=["GET"])
+    checks = {"BearerJWT": handlers.jwt_refusal, "ApiKeyHeader": handlers.key_refusal}
+    api = [
+        Route("/api/Token/generate-from-apikey", handlers.generate_from_apikey, methods=["GET"]),
+        *generic.routes(checks),
+    ]
     return build_app(
         runtime=runtime,
         api_prefix="",
-        api_routes=[api],
-        operations=OPERATIONS,
+        api_routes=api,
+        operations=[*OPERATIONS, *generic.keys],
+        spec_driven=generic.keys,
         whoami=Route("/whoami", handlers.whoami, methods=["GET"]),
         error_response=_error_response,
         fault_response=_fault_response,

@@ -1,0 +1,345 @@
+"""Operations served from the spec alone: the Nova Post spec vendored with the test pages.
+
+Every body the mock sends is checked with openapi-schema-validator, a validator
+the mock does not use, against the spec as vendored.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from carrier_mocks.clock import Clock
+from carrier_mocks.novapost import create_app
+from openapi_schema_validator import OAS30Validator, oas30_format_checker
+
+from tools import vendor
+
+from .support import NOON, NP_KEY
+
+ROOT = Path(__file__).resolve().parents[2]
+PAGES = (ROOT / "specs" / "novapost" / "pages", ROOT / "tests" / "specs" / "pages")
+CONTROL = "http://np.test/__mock__"
+SHIPMENT = "3fa85f64-5717-4562-b3fc-2c963f66afa6"
+PARTY = {"name": "Ola Nowak", "phone": "48600300400", "pointId": 2291}
+NEW_SHIPMENT = [{"sender": PARTY, "recipient": PARTY, "parcels": [{"weight": 1.2}]}]
+
+
+@pytest.fixture(scope="module")
+def spec(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    pages = tmp_path_factory.mktemp("pages")
+    for source in PAGES:
+        for page in source.glob("*.md"):
+            shutil.copyfile(page, pages / page.name)
+    return json.loads(vendor.build(pages))  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+async def client(spec: dict[str, Any]) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(clock=Clock.fixed(NOON), spec=spec)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://np.test/v.1.0") as c:
+        response = await c.get("/clients/authorization", params={"apiKey": NP_KEY})
+        c.headers["Authorization"] = response.json()["jwt"]
+        yield c
+
+
+def _resolve(spec: dict[str, Any], node: Any) -> Any:
+    while isinstance(node, dict) and "$ref" in node:
+        target: Any = spec
+        for part in node["$ref"].removeprefix("#/").split("/"):
+            target = target[part.replace("~1", "/")]
+        node = target
+    return node
+
+
+def conforms(spec: dict[str, Any], method: str, path: str, response: httpx.Response) -> None:
+    """The status is documented for the operation and the body fits its schema."""
+    op = spec["paths"][path][method.lower()]
+    doc = _resolve(spec, op["responses"].get(str(response.status_code)))
+    assert doc is not None, f"{method} {path}: {response.status_code} is not documented"
+    content = doc.get("content") or {}
+    if not content:
+        return
+    media = response.headers["content-type"].split(";")[0]
+    assert media in content, f"{media} is not documented for {response.status_code}"
+    if media != "application/json":
+        assert response.content, "a file response is not empty"
+        return
+    schema = {**content[media]["schema"], "components": spec["components"]}
+    OAS30Validator(schema, format_checker=oas30_format_checker).validate(response.json())
+
+
+def operations(spec: dict[str, Any]) -> list[tuple[str, str, str]]:
+    out = []
+    for path, item in spec["paths"].items():
+        for method, op in item.items():
+            if method in ("get", "post", "delete") and path not in (
+                "/test-api-keys",
+                "/clients/authorization",
+            ):
+                for status in op["responses"]:
+                    out.append((method.upper(), path, status))
+    return out
+
+
+def concrete(path: str) -> str:
+    return path.replace("{id}", SHIPMENT if "points" not in path else "12")
+
+
+def valid_body(path: str) -> Any:
+    return {
+        "/shipments": NEW_SHIPMENT,
+        "/shipments/cancellation": {"ids": [SHIPMENT]},
+        "/webhooks": {"url": "https://shop.example/hooks", "events": ["status.changed"]},
+    }.get(path)
+
+
+def valid_params(path: str) -> dict[str, str]:
+    return {"/dictionaries/cities": {"name": "Wars"}, "/dictionaries/points": {"cityId": "7"}}.get(
+        path, {}
+    )
+
+
+async def test_every_documented_response_is_reachable_and_valid(
+    client: httpx.AsyncClient, spec: dict[str, Any]
+) -> None:
+    cases = operations(spec)
+    assert len({(m, p) for m, p, _ in cases}) == 14
+    for method, path, status in cases:
+        response = await client.request(
+            method,
+            concrete(path),
+            params=valid_params(path),
+            json=valid_body(path) if method == "POST" else None,
+            headers={"Prefer": f"code={status}"},
+        )
+        assert response.status_code == int(status), (method, path, response.text)
+        conforms(spec, method, path, response)
+
+
+async def test_a_valid_request_gets_the_lowest_documented_2xx(
+    client: httpx.AsyncClient, spec: dict[str, Any]
+) -> None:
+    for method, path in sorted({(m, p) for m, p, _ in operations(spec)}):
+        response = await client.request(
+            method,
+            concrete(path),
+            params=valid_params(path),
+            json=valid_body(path) if method == "POST" else None,
+        )
+        wanted = min(s for s in spec["paths"][path][method.lower()]["responses"] if s[0] == "2")
+        assert response.status_code == int(wanted), (method, path, response.text)
+        conforms(spec, method, path, response)
+
+
+async def test_binary_responses_are_files_of_their_media_type(client: httpx.AsyncClient) -> None:
+    label = await client.get(f"/shipments/{SHIPMENT}/label")
+    assert label.headers["content-type"] == "application/pdf"
+    assert label.content.startswith(b"%PDF-")
+    barcode = await client.get(f"/shipments/{SHIPMENT}/barcode")
+    assert barcode.headers["content-type"] == "image/png"
+    assert barcode.content.startswith(b"\x89PNG\r\n\x1a\n")
+
+
+async def test_the_spec_example_is_the_default_answer(
+    client: httpx.AsyncClient, spec: dict[str, Any]
+) -> None:
+    op = spec["paths"]["/dictionaries/currencies"]["get"]
+    media = op["responses"]["200"]["content"]["application/json"]
+    example = media.get("example", next(iter(media.get("examples", {}).values()), {}).get("value"))
+    response = await client.get("/dictionaries/currencies")
+    if example is None:
+        pytest.skip("the currencies page carries no example")
+    assert response.json() == example
+
+
+async def test_prefer_picks_a_named_example_and_says_when_it_is_unknown(
+    client: httpx.AsyncClient, spec: dict[str, Any]
+) -> None:
+    named = [
+        (path, method, status, name, example["value"])
+        for path, item in spec["paths"].items()
+        for method, op in item.items()
+        if isinstance(op, dict) and "responses" in op
+        for status, response in op["responses"].items()
+        for name, example in (
+            _resolve(spec, response).get("content", {}).get("application/json", {}).get("examples")
+            or {}
+        ).items()
+    ]
+    assert named, "the test pages carry named response examples"
+    path, method, status, name, value = named[0]
+    response = await client.request(
+        method.upper(),
+        concrete(path),
+        params=valid_params(path),
+        json=valid_body(path) if method == "post" else None,
+        headers={"Prefer": f"code={status}, example={name}"},
+    )
+    assert (response.status_code, response.json()) == (int(status), value)
+
+    unknown = await client.get("/dictionaries/currencies", headers={"Prefer": "example=nope"})
+    assert unknown.status_code == 404
+    assert "no example named 'nope'" in unknown.text
+
+    code = await client.get("/dictionaries/currencies", headers={"Prefer": "code=418"})
+    assert code.status_code == 404
+    assert "no response with code 418" in code.text
+
+
+async def test_query_parameters_select_when_no_prefer_header_is_sent(
+    client: httpx.AsyncClient,
+) -> None:
+    by_query = await client.get(f"/shipments/{SHIPMENT}", params={"__code": "404"})
+    assert by_query.status_code == 404
+    header_wins = await client.get(
+        f"/shipments/{SHIPMENT}", params={"__code": "404"}, headers={"Prefer": "code=200"}
+    )
+    assert header_wins.status_code == 200
+    bad = await client.get(
+        "/dictionaries/cities", params={"name": "Wars"}, headers={"Prefer": "code=abc"}
+    )
+    assert bad.status_code == 422  # the operation's own 4xx for a request it cannot take
+    assert "not an HTTP status code" in bad.text
+    undocumented = await client.get("/dictionaries/currencies", params={"__dynamic": "maybe"})
+    assert undocumented.status_code == 400  # no input, so no 4xx documented: plain 400
+
+
+async def test_dynamic_answers_vary_and_stay_valid(
+    client: httpx.AsyncClient, spec: dict[str, Any]
+) -> None:
+    bodies = []
+    for _ in range(30):
+        response = await client.get(
+            "/shipments", params={"__dynamic": "true"}, headers={"Accept": "application/json"}
+        )
+        assert response.status_code == 200
+        conforms(spec, "GET", "/shipments", response)
+        bodies.append(response.text)
+    assert len(set(bodies)) > 20
+    static = {(await client.get("/shipments")).text for _ in range(3)}
+    assert len(static) == 1
+
+
+async def test_request_validation_runs_before_the_preference(client: httpx.AsyncClient) -> None:
+    response = await client.post(
+        "/shipments", json={"not": "a list"}, headers={"Prefer": "code=200"}
+    )
+    assert response.status_code == 422
+    assert response.json() == {"errors": {"body": "The request body must be of type array"}}
+    missing = await client.get("/dictionaries/cities", headers={"Prefer": "code=200"})
+    assert missing.status_code == 422
+    assert "Missing required query parameter 'name'" in missing.text
+    wrong_type = await client.get("/dictionaries/points", params={"cityId": "seven"})
+    assert wrong_type.status_code == 422
+    assert wrong_type.json() == {
+        "errors": {"cityId": "The query parameter 'cityId' must be of type integer"}
+    }
+    bad_path = await client.get("/dictionaries/points/abc")
+    assert bad_path.status_code == 404  # the operation's documented 404, not a 422
+    bad_media = await client.post(
+        "/webhooks", content=b"url=x", headers={"Content-Type": "text/plain"}
+    )
+    assert bad_media.status_code == 422
+    assert "Content-Type must be application/json" in bad_media.text
+    not_json = await client.post(
+        "/webhooks", content=b"{", headers={"Content-Type": "application/json"}
+    )
+    assert (not_json.status_code, not_json.json()) == (
+        422,
+        {"errors": {"body": "The request body is not valid JSON"}},
+    )
+
+
+async def test_error_messages_never_echo_the_values_sent(client: httpx.AsyncClient) -> None:
+    secret = "np_live_SECRET_value_123"
+    response = await client.get("/dictionaries/points", params={"cityId": secret})
+    assert response.status_code == 422
+    assert secret not in response.text
+    response = await client.post(
+        "/webhooks", json={"url": "https://x.example/", "events": [secret, 1]}
+    )
+    assert response.status_code == 422
+    assert secret not in response.text
+
+
+async def test_repeated_array_query_names_are_read_as_arrays(client: httpx.AsyncClient) -> None:
+    ok = await client.get("/shipments", params=[("ids[]", SHIPMENT), ("ids[]", SHIPMENT)])
+    assert ok.status_code == 200
+    bad = await client.get("/shipments", params=[("ids[]", SHIPMENT), ("ids[]", "nope")])
+    assert bad.status_code == 422
+    assert "ids[]" in bad.text
+
+
+@pytest.mark.parametrize(
+    ("authorization", "reason"),
+    [
+        (None, "Missing credentials (JWT)"),
+        ("not-a-jwt", "Invalid token"),
+        ("eyJhbGciOiJIUzI1NiJ9.eyJjaWQiOiIxIn0.Zm9yZ2Vk", "Invalid token"),
+    ],
+)
+async def test_missing_or_forged_jwts_are_401(
+    client: httpx.AsyncClient, spec: dict[str, Any], authorization: str | None, reason: str
+) -> None:
+    headers = {} if authorization is None else {"Authorization": authorization}
+    if authorization is None:
+        del client.headers["Authorization"]
+    response = await client.get("/dictionaries/currencies", headers=headers)
+    assert response.status_code == 401
+    assert response.json() == {"errors": {"Authorization": reason}}
+    conforms(spec, "GET", "/dictionaries/currencies", response)
+
+
+async def test_bearer_prefix_expiry_and_revocation_are_401(client: httpx.AsyncClient) -> None:
+    token = client.headers["Authorization"]
+    prefixed = await client.get("/webhooks", headers={"Authorization": f"Bearer {token}"})
+    assert prefixed.status_code == 401
+    assert "without 'Bearer '" in prefixed.text
+    assert (await client.get("/webhooks")).status_code == 200
+    await client.post(f"{CONTROL}/clock", json={"advance_seconds": 3600})
+    expired = await client.get("/webhooks")
+    assert (expired.status_code, expired.json()) == (
+        401,
+        {"errors": {"Authorization": "Token expired"}},
+    )
+    fresh = await client.get("/clients/authorization", params={"apiKey": NP_KEY})
+    client.headers["Authorization"] = fresh.json()["jwt"]
+    assert (await client.get("/webhooks")).status_code == 200
+    await client.post(f"{CONTROL}/revoke")
+    assert (await client.get("/webhooks")).status_code == 401
+
+
+async def test_control_routes_cover_spec_driven_operations(client: httpx.AsyncClient) -> None:
+    await client.post(f"{CONTROL}/reset")
+    fresh = await client.get("/clients/authorization", params={"apiKey": NP_KEY})
+    client.headers["Authorization"] = fresh.json()["jwt"]
+    fault = await client.post(
+        f"{CONTROL}/faults", json={"route": "GET /webhooks", "status": 503, "retry_after": 2}
+    )
+    assert fault.status_code == 200, fault.text
+    injected = await client.get("/webhooks")
+    assert (injected.status_code, injected.headers["Retry-After"]) == (503, "2")
+    assert (await client.get("/webhooks")).status_code == 200
+    stats = (await client.get(f"{CONTROL}/stats")).json()
+    assert stats["GET /webhooks"] == 2
+    assert stats["GET /shipments/{id}"] == 0
+    await client.post(f"{CONTROL}/reset")
+    assert (await client.get(f"{CONTROL}/stats")).json()["GET /webhooks"] == 0
+
+
+async def test_undeclared_methods_are_405_listing_the_declared_ones(
+    client: httpx.AsyncClient,
+) -> None:
+    # /shipments/cancellation is not /shipments/{id}: GET is not declared there.
+    response = await client.get("/shipments/cancellation")
+    assert response.status_code == 405
+    assert response.headers["Allow"] == "POST"
+    put = await client.put("/shipments")
+    assert (put.status_code, put.headers["Allow"]) == (405, "GET, HEAD, POST")
