@@ -16,16 +16,24 @@ from typing import Any
 
 import schemathesis
 from schemathesis import Case, HookContext
+from schemathesis.auths import AuthContext, set_on_case
 
 _CASE_ARGUMENT = {"query": "query", "header": "headers", "path": "path_parameters"}
 """Where a ``KnownInput`` location goes in ``operation.Case(...)`` (``body`` apart)."""
 
 
 def _examples(label: str) -> list[dict[str, Any]]:
-    """Request parts of the explicit examples of an operation ("METHOD /path")."""
+    """Request parts of the explicit examples of an operation ("METHOD /path").
+
+    An example is one input (``location``, ``name``, ``value``) or a whole request
+    (``case``: the arguments of ``operation.Case``).
+    """
     parts: list[dict[str, Any]] = []
     for item in json.loads(os.environ.get("CONTRACT_EXAMPLES") or "[]"):
         if item.get("operation") != label:
+            continue
+        if "case" in item:
+            parts.append(item["case"])
             continue
         location, name, value = item["location"], item["name"], item["value"]
         if location == "body":
@@ -41,7 +49,11 @@ def before_add_examples(context: HookContext, examples: list[Case[Any]]) -> None
     if operation is None:
         return
     for parts in _examples(operation.label):
-        examples.append(operation.Case(**parts))
+        case = operation.Case(**parts)
+        # Schemathesis authenticates the cases it generates, not the ones added here:
+        # the run's auth providers (wrapper_auth) are applied as to any other case.
+        set_on_case(case, AuthContext(operation=operation, app=None), None)
+        examples.append(case)
 
 
 if os.environ.get("CONTRACT_CARRIER"):

@@ -27,6 +27,7 @@ import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from carriers import registry
 from carriers.errors import CarrierError
@@ -167,6 +168,29 @@ def _documented_outages(
     return config
 
 
+def status_examples(text: str, name: str, documented: dict[str, list[str]]) -> list[dict[str, Any]]:
+    """For the mock: a valid request per operation, and one per other documented status.
+
+    The plain request must get a 2xx; the others carry ``Prefer: code=<status>``,
+    which the mock answers with that documented response (hand-written routes with
+    their 5xx), so every response the spec documents is reached and checked.
+    """
+    from carrier_mocks.openapi.examples import valid_requests
+
+    requests = valid_requests(summary.load_spec(text, name))
+    examples: list[dict[str, Any]] = []
+    for label, statuses in sorted(documented.items()):
+        request = requests.get(label)
+        if request is None:
+            continue
+        examples.append({"operation": label, "case": request})
+        for status in statuses:
+            if status.isdigit() and not status.startswith("2"):
+                headers = {**request.get("headers", {}), "Prefer": f"code={status}"}
+                examples.append({"operation": label, "case": {**request, "headers": headers}})
+    return examples
+
+
 def sandbox_key(target: Target) -> str:
     """The sandbox API key for the target's phone: the wrapper's key store, else one creation.
 
@@ -211,18 +235,21 @@ def run_target(
         except CarrierError as exc:
             print(f"contract: error: {info.title}: no sandbox key: {exc}", flush=True)
             return Outcome(target, EXIT_FAILED, {}, {})
+    documented = summary.documented_statuses(info.spec_text(), info.spec)
+    examples = list(target.examples)
+    if target.kind == "mock":
+        examples += status_examples(info.spec_text(), info.spec, documented)
     env = {
         **os.environ,
         "SCHEMATHESIS_HOOKS": HOOKS_MODULE,
         "CONTRACT_CARRIER": info.name,
         "CONTRACT_BASE_URL": target.base_url,
-        "CONTRACT_EXAMPLES": json.dumps(target.examples),
+        "CONTRACT_EXAMPLES": json.dumps(examples),
     }
     if target.api_key:
         env["CONTRACT_API_KEY"] = target.api_key
     # The event stream holds raw bodies (tokens among them): it stays in a private
     # scratch directory that is gone when the run is.
-    documented = summary.documented_statuses(info.spec_text(), info.spec)
     with tempfile.TemporaryDirectory(prefix="contract-") as scratch, info.spec_path() as spec:
         events = Path(scratch) / "events.ndjson"
         # Credentials come from the hooks' auth providers only (wrapper_auth): an

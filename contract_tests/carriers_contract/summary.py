@@ -15,13 +15,19 @@ import yaml
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
 
+def load_spec(text: str, name: str) -> dict[str, Any]:
+    """A spec's text as data; ``name`` is its file name (``.json`` or YAML)."""
+    spec: dict[str, Any] = json.loads(text) if name.endswith(".json") else yaml.safe_load(text)
+    return spec
+
+
 @functools.cache
 def documented_statuses(text: str, name: str) -> dict[str, list[str]]:
     """Operation label ("METHOD /path") -> the response statuses a spec documents.
 
     ``text`` is the spec, ``name`` its file name (``.json`` or YAML). Cached: a run
     parses each spec once."""
-    spec: dict[str, Any] = json.loads(text) if name.endswith(".json") else yaml.safe_load(text)
+    spec = load_spec(text, name)
     out: dict[str, list[str]] = {}
     for path, item in spec.get("paths", {}).items():
         for method in METHODS:
@@ -176,4 +182,20 @@ def render(
         )
     widths = [max(len(r[i]) for r in (header, *rows)) for i in range(len(header))]
     fmt = "  ".join(f"{{:<{w}}}" for w in widths)
-    return [title, fmt.format(*header), *(fmt.format(*r) for r in rows)]
+    return [
+        title,
+        fmt.format(*header),
+        *(fmt.format(*r) for r in rows),
+        success_line(documented, stats),
+    ]
+
+
+def success_line(documented: dict[str, list[str]], stats: dict[str, OperationStats]) -> str:
+    """How many operations answered a 2xx at least once, naming those that never did."""
+    never = [
+        label
+        for label in sorted(documented)
+        if not any(s.startswith("2") for s in stats.get(label, OperationStats()).statuses)
+    ]
+    line = f"2xx reached: {len(documented) - len(never)} of {len(documented)} operations"
+    return line + (f" (never: {', '.join(never)})" if never else "")

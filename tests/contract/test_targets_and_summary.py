@@ -8,6 +8,7 @@ import pytest
 from carriers import registry
 from carriers.registry import NOVAPOST, SHIPYO
 from carriers_contract import summary
+from carriers_contract.run import status_examples
 from carriers_contract.targets import Target, UsageError, resolve
 
 
@@ -173,9 +174,15 @@ def test_a_mock_run_fails_when_a_documented_status_is_never_reached() -> None:
 def test_every_documented_status_has_a_way_to_be_reached_on_the_mock() -> None:
     """Each error status the mock only gives for special inputs is among its examples."""
     t = by_api(resolve("mock", env={}))
-    np_examples = {(e["operation"], e["name"], e["value"]) for e in t["novapost"].examples}
-    for operation in ("POST /test-api-keys", "GET /clients/authorization"):
-        assert (operation, "Prefer", "code=503") in np_examples
     sh = {(e["name"], e["value"]) for e in t["shipyo"].examples}
     assert {("x-api-key", "ak_inactive00000000"), ("x-api-key", "ak_iprestricted0000")} <= sh
-    assert ("Prefer", "code=500") in sh
+    # Every other documented status: a valid request asking for it with Prefer.
+    for info in (NOVAPOST, SHIPYO):
+        documented = summary.documented_statuses(info.spec_text(), info.spec)
+        examples = status_examples(info.spec_text(), info.spec, documented)
+        asked = {(e["operation"], e["case"].get("headers", {}).get("Prefer")) for e in examples}
+        for label, statuses in documented.items():
+            assert (label, None) in asked  # the plain valid request, for its 2xx
+            for status in statuses:
+                if not status.startswith("2"):
+                    assert (label, f"code={status}") in asked

@@ -211,12 +211,6 @@ NOVAPOST = CarrierInfo(
         KnownInput(  # daily limit used: 429
             default="491000000006", operation="POST /test-api-keys", location="body", name="phone"
         ),
-        *(
-            KnownInput(  # an outage, as the mock simulates it on request: 503
-                default="code=503", operation=operation, location="header", name="Prefer"
-            )
-            for operation in ("POST /test-api-keys", "GET /clients/authorization")
-        ),
     ),
     sandbox_phone_env="NOVAPOST_PHONE",
     live_exclude=("post_test_api_keys",),
@@ -240,18 +234,13 @@ SHIPYO = CarrierInfo(
     mock_app="carrier_mocks.shipyo:create_app",
     mock_port=8020,
     docs_api_key="ak_1234567890abcdef",
-    mock_inputs=(
-        *(
-            KnownInput(default=key, operation=_SHIPYO_TOKEN, location="header", name="x-api-key")
-            for key in (
-                "ak_inactive00000000",  # 400: not active
-                "ak_unknown000000000",  # 403: invalid
-                "ak_iprestricted0000",  # 422: restrictions
-            )
-        ),
-        KnownInput(  # 500: the token service failing, as the mock simulates it on request
-            default="code=500", operation=_SHIPYO_TOKEN, location="header", name="Prefer"
-        ),
+    mock_inputs=tuple(
+        KnownInput(default=key, operation=_SHIPYO_TOKEN, location="header", name="x-api-key")
+        for key in (
+            "ak_inactive00000000",  # 400: not active
+            "ak_unknown000000000",  # 403: invalid
+            "ak_iprestricted0000",  # 422: restrictions
+        )
     ),
 )
 
