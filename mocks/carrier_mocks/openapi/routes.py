@@ -6,7 +6,7 @@ For each request, in order:
 2. security as the operation declares it: a missing or refused credential is a
    401 (the carrier's checks decide what a valid JWT or key is);
 3. the request is checked against the spec; a problem is the operation's
-   documented 4xx (a bad path parameter its 404, else 422, else 400);
+   documented 4xx, as Prism picks it: 422, else 400, else another documented 4xx;
 4. the documented response asked for (default: the lowest 2xx) is sent: a named
    example, a random value (``dynamic=true``), or the spec's example, else a
    value made from the schema. Bodies the mock makes are valid against it; a
@@ -251,8 +251,6 @@ class SpecRoutes:
         return self.error(op, status, problem.name, problem.message)
 
     def _problem_status(self, op: Operation, problem: InputProblem) -> int:
-        if problem.location == "path" and op.documents_exactly(404):
-            return 404
         special = {"unsupported-media-type": 415, "too-large": 413}.get(problem.kind)
         if special and op.documents_exactly(special):
             return special
