@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import typing
 from collections.abc import Callable
 from typing import Any
 
@@ -251,6 +253,7 @@ def test_a_failed_mint_leaves_no_token_behind(
         (["a"], list[str]),
         ({"a": 1}, dict[str, int]),
         ("x", str | None),
+        (io.BytesIO(b"%PDF-"), typing.BinaryIO),  # a File's payload
     ],
 )
 def test_check_value_accepts(value: object, hint: object) -> None:
@@ -259,7 +262,14 @@ def test_check_value_accepts(value: object, hint: object) -> None:
 
 @pytest.mark.parametrize(
     ("value", "hint"),
-    [(True, int), (True, float), ("1", int), ([1], list[str]), ({"a": "b"}, dict[str, int])],
+    [
+        (True, int),
+        (True, float),
+        ("1", int),
+        ([1], list[str]),
+        ({"a": "b"}, dict[str, int]),
+        (b"%PDF-", typing.BinaryIO),
+    ],
 )
 def test_check_value_refuses(value: object, hint: object) -> None:
     with pytest.raises(ModelMismatch):

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime
 import importlib
+import io
 import json
 import sys
 import types
@@ -230,6 +231,9 @@ def check_value(value: Any, hint: Any = Any, path: str = "$") -> None:
         ok = isinstance(value, str)
     elif hint in (datetime.datetime, datetime.date):
         ok = isinstance(value, hint)
+    elif hint in (typing.BinaryIO, typing.IO):
+        # A file's payload (BytesIO): typing.BinaryIO is no runtime base class of it.
+        ok = isinstance(value, io.IOBase)
     elif isinstance(hint, type):
         ok = isinstance(value, hint)
         if ok and attrs.has(hint):
