@@ -137,7 +137,7 @@ class _Sampler:
         out: dict[str, Any] = {}
         for name, prop in properties.items():
             optional = name not in required
-            if optional and (depth >= _MAX_DEPTH // 2 or (self.rng and self.rng.random() < 0.5)):
+            if optional and (depth >= _MAX_DEPTH // 2 or (self.rng and self.rng.random() < 0.25)):
                 continue
             value = self.value(prop, depth + 1, use_examples=use_examples)
             if optional and not self.schemas.is_valid(value, prop):

@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
+import logging
 import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
 import jsonschema
+import referencing.exceptions
 from jsonschema.protocols import Validator
 
 __all__ = ["FORMATS", "SchemaSet", "ValidationFailure"]
@@ -31,6 +33,17 @@ _MAP = ("properties", "patternProperties", "definitions", "$defs", "dependentSch
 # OpenAPI 3.0 keywords that annotate and validate nothing.
 _ANNOTATIONS = frozenset(
     {"nullable", "example", "discriminator", "xml", "externalDocs", "deprecated"}
+)
+
+
+_log = logging.getLogger(__name__)
+#: What applying a broken schema raises: a bad regex, a keyword value of the wrong type.
+_UNUSABLE_SCHEMA = (
+    re.error,
+    jsonschema.exceptions.SchemaError,
+    referencing.exceptions.Unresolvable,
+    TypeError,
+    ValueError,
 )
 
 
@@ -229,19 +242,29 @@ class SchemaSet:
         return schema
 
     def check(self, value: Any, schema: Any, what: str) -> None:
-        """Raise :class:`ValidationFailure` naming ``what`` when ``value`` does not fit."""
+        """Raise :class:`ValidationFailure` naming ``what`` when ``value`` does not fit.
+
+        A schema that cannot be applied (a ``pattern`` that is no regular expression,
+        a keyword of the wrong type) checks nothing: the mock answers rather than fail.
+        """
         validator = self.validator(schema)
         try:
             error = jsonschema.exceptions.best_match(validator.iter_errors(value))
         except RecursionError:
             raise ValidationFailure(f"{what} is nested too deeply") from None
+        except _UNUSABLE_SCHEMA:
+            _log.warning("%s: its schema cannot be applied; not checked", what)
+            return
         if error is not None:
             where = _where(error.absolute_path)
             suffix = "" if where == "(root)" else f" at {where}"
             raise ValidationFailure(f"{what}{suffix} {_reason(error)}")
 
     def is_valid(self, value: Any, schema: Any) -> bool:
+        """Whether ``value`` fits; a schema that cannot be applied accepts anything."""
         try:
             return bool(self.validator(schema).is_valid(value))
         except RecursionError:
             return False
+        except _UNUSABLE_SCHEMA:
+            return True
