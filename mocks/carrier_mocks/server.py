@@ -148,7 +148,7 @@ def serve(
     require("mock", "the mock servers")
     import uvicorn
 
-    from carrier_mocks._uvicorn import mock_protocol
+    from carrier_mocks._uvicorn import event_loop, mock_protocol
     from carrier_mocks.appkit import error_response_of
 
     factory = info.mock_factory()
@@ -160,6 +160,7 @@ def serve(
     config = uvicorn.Config(
         app,
         http=protocol,
+        loop=event_loop(),  # uvloop where it imports, else asyncio (see _uvicorn.STACK)
         lifespan="off",
         log_config=None,
         log_level="warning",
