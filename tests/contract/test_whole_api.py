@@ -12,7 +12,6 @@ from __future__ import annotations
 import dataclasses
 import importlib
 import re
-import shutil
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,10 +20,9 @@ import pytest
 from carriers import registry
 from carriers_contract import cli, summary
 
-from tools import generate, vendor
+from tests.specs.whole_api import vendor_whole_api
+from tools import generate
 
-ROOT = Path(__file__).resolve().parents[2]
-PAGES = (ROOT / "specs" / "novapost" / "pages", ROOT / "tests" / "specs" / "pages")
 PACKAGE = "whole_api_client"
 
 
@@ -32,13 +30,7 @@ PACKAGE = "whole_api_client"
 def whole_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
     """Nova Post's registry entry pointing at the whole API; yields its operation count."""
     tmp = tmp_path_factory.mktemp("whole-api")
-    pages = tmp / "pages"
-    pages.mkdir()
-    for source in PAGES:
-        for page in source.glob("*.md"):
-            shutil.copyfile(page, pages / page.name)
-    spec = tmp / "openapi.json"
-    spec.write_text(vendor.build(pages), encoding="utf-8")
+    spec = vendor_whole_api(tmp)
     generate.generate_into(PACKAGE, spec, tmp / "generated")
     sys.path.insert(0, str(tmp / "generated"))
     importlib.invalidate_caches()

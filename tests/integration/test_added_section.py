@@ -10,17 +10,16 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from tools import generate, vendor
+from tests.specs.whole_api import vendor_whole_api
+from tools import generate
 
 ROOT = Path(__file__).resolve().parents[2]
-PAGES = (ROOT / "specs" / "novapost" / "pages", ROOT / "tests" / "specs" / "pages")
 README = ROOT / "README.md"
 
 FACADE_SCRIPT = """
@@ -45,12 +44,7 @@ with serve("novapost") as server:
 def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A directory holding the whole API generated as ``novapost_client``."""
     tmp = tmp_path_factory.mktemp("added-section")
-    (tmp / "pages").mkdir()
-    for source in PAGES:
-        for page in source.glob("*.md"):
-            shutil.copyfile(page, tmp / "pages" / page.name)
-    spec = tmp / "openapi.json"
-    spec.write_text(vendor.build(tmp / "pages"), encoding="utf-8")
+    spec = vendor_whole_api(tmp)
     generate.generate_into("novapost_client", spec, tmp / "site")
     return tmp / "site"
 

@@ -12,7 +12,6 @@ path that declares it (the mock answers 405, as OpenAPI's path matching says).
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,12 +20,11 @@ import httpx
 import pytest
 from carrier_mocks.server import serve
 
-from tools import prism, vendor
+from tests.specs.whole_api import vendor_whole_api
+from tools import prism
 
 from .support import NP_KEY
 
-ROOT = Path(__file__).resolve().parents[2]
-PAGES = (ROOT / "specs" / "novapost" / "pages", ROOT / "tests" / "specs" / "pages")
 SHIPMENT = "3fa85f64-5717-4562-b3fc-2c963f66afa6"
 PARTY = {"name": "Ola Nowak", "phone": "48600300400", "pointId": 2291}
 
@@ -65,14 +63,7 @@ REQUESTS: list[tuple[str, str, dict[str, str], dict[str, str], Any]] = [
 
 @pytest.fixture(scope="module")
 def spec_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    tmp = tmp_path_factory.mktemp("parity")
-    (tmp / "pages").mkdir()
-    for source in PAGES:
-        for page in source.glob("*.md"):
-            shutil.copyfile(page, tmp / "pages" / page.name)
-    spec = tmp / "openapi.json"
-    spec.write_text(vendor.build(tmp / "pages"), encoding="utf-8")
-    return spec
+    return vendor_whole_api(tmp_path_factory.mktemp("parity"))
 
 
 @pytest.fixture(scope="module")

@@ -7,9 +7,7 @@ the mock does not use, against the spec as vendored.
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -18,12 +16,10 @@ from carrier_mocks.clock import Clock
 from carrier_mocks.novapost import create_app
 from openapi_schema_validator import OAS30Validator, oas30_format_checker
 
-from tools import vendor
+from tests.specs.whole_api import vendor_whole_api
 
 from .support import NOON, NP_KEY
 
-ROOT = Path(__file__).resolve().parents[2]
-PAGES = (ROOT / "specs" / "novapost" / "pages", ROOT / "tests" / "specs" / "pages")
 CONTROL = "http://np.test/__mock__"
 SHIPMENT = "3fa85f64-5717-4562-b3fc-2c963f66afa6"
 PARTY = {"name": "Ola Nowak", "phone": "48600300400", "pointId": 2291}
@@ -32,11 +28,8 @@ NEW_SHIPMENT = [{"sender": PARTY, "recipient": PARTY, "parcels": [{"weight": 1.2
 
 @pytest.fixture(scope="module")
 def spec(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    pages = tmp_path_factory.mktemp("pages")
-    for source in PAGES:
-        for page in source.glob("*.md"):
-            shutil.copyfile(page, pages / page.name)
-    return json.loads(vendor.build(pages))  # type: ignore[no-any-return]
+    spec = vendor_whole_api(tmp_path_factory.mktemp("whole-api"))
+    return json.loads(spec.read_text(encoding="utf-8"))  # type: ignore[no-any-return]
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import importlib
 import json
-import shutil
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,11 +17,10 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.specs.whole_api import TEST_PAGES, pages_dir, vendor_whole_api
 from tools import generate, vendor
 
 ROOT = Path(__file__).resolve().parents[2]
-REAL_PAGES = ROOT / "specs" / "novapost" / "pages"
-TEST_PAGES = Path(__file__).resolve().parent / "pages"
 PACKAGE = "pages_client"
 
 OPERATIONS = {
@@ -47,20 +45,9 @@ OPERATIONS = {
 }
 
 
-def pages_dir(target: Path, *sources: Path) -> Path:
-    target.mkdir()
-    for source in sources:
-        for page in source.glob("*.md"):
-            shutil.copyfile(page, target / page.name)
-    return target
-
-
 @pytest.fixture(scope="module")
 def spec_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    tmp = tmp_path_factory.mktemp("vendored")
-    out = tmp / "openapi.json"
-    out.write_text(vendor.build(pages_dir(tmp / "pages", REAL_PAGES, TEST_PAGES)), "utf-8")
-    return out
+    return vendor_whole_api(tmp_path_factory.mktemp("vendored"))
 
 
 @pytest.fixture(scope="module")
