@@ -384,3 +384,11 @@ async def test_a_spec_with_a_broken_schema_still_answers() -> None:
         response = await c.get("/things", params={"q": "anything", "r": "x"})
     assert response.status_code == 200
     assert isinstance(response.json(), str)
+
+
+async def test_a_path_parameter_holding_a_newline_reaches_its_operation(
+    client: httpx.AsyncClient, spec: dict[str, Any]
+) -> None:
+    response = await client.get("/shipments/ka_R%0Az")
+    assert response.status_code == 422  # the uuid check, not a routing 404 in another shape
+    conforms(spec, "GET", "/shipments/{id}", response)

@@ -17,7 +17,7 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Mount, Route
+from starlette.routing import Route
 
 from carrier_mocks.appkit import build_app
 from carrier_mocks.clock import Clock
@@ -204,18 +204,17 @@ def create_app(
         "JWT": lambda token: handlers.jwt_refusal(token)[0],
         "ApiKeyAuth": handlers.key_refusal,
     }
-    api = Mount(
-        API_PREFIX,
-        routes=[
-            Route("/test-api-keys", handlers.test_api_keys, methods=["POST"]),
-            Route("/clients/authorization", handlers.authorization, methods=["GET"]),
-            *generic.routes(checks),
-        ],
-    )
+    # Prefixed paths rather than a Mount: a Mount's pattern stops at a newline, so a
+    # path parameter holding one would miss its operation (see SpecRoutes.routes).
+    api = [
+        Route(f"{API_PREFIX}/test-api-keys", handlers.test_api_keys, methods=["POST"]),
+        Route(f"{API_PREFIX}/clients/authorization", handlers.authorization, methods=["GET"]),
+        *generic.routes(checks, prefix=API_PREFIX),
+    ]
     return build_app(
         runtime=runtime,
         api_prefix=API_PREFIX,
-        api_routes=[api],
+        api_routes=api,
         operations=[*OPERATIONS, *generic.keys],
         spec_driven=generic.keys,
         whoami=Route("/whoami", handlers.whoami, methods=["GET"]),

@@ -143,11 +143,16 @@ class SpecRoutes:
         """``"METHOD /path"`` of every served operation, for stats and faults."""
         return [op.key for op in self.operations]
 
-    def routes(self, checks: Mapping[str, CredentialCheck] | None = None) -> list[Route]:
-        """One Starlette route per path; its methods are the spec's.
+    def routes(
+        self, checks: Mapping[str, CredentialCheck] | None = None, *, prefix: str = ""
+    ) -> list[Route]:
+        """One Starlette route per path under ``prefix``; its methods are the spec's.
 
         ``checks`` decide, per security scheme name, whether a credential is valid
         (the mock's own JWTs and keys); a scheme without one only needs to be sent.
+        The routes carry the prefix themselves rather than sit in a ``Mount``, whose
+        pattern stops at a newline: a path parameter holding one must reach the
+        operation and get its documented 4xx, not the app's 404.
         """
         self.checks.update(checks or {})
         by_path: dict[str, dict[str, Operation]] = {}
@@ -164,7 +169,7 @@ class SpecRoutes:
                 aliases[match.group(1)] = name
                 return "{" + name + "}"
 
-            route_path = _PARAM.sub(alias, path)
+            route_path = prefix + _PARAM.sub(alias, path)
             # Every method: the path is this operation's, so another method is a 405 here
             # even where a templated path would take it (GET /shipments/cancellation).
             routes.append(Route(route_path, self._endpoint(ops, aliases), methods=_ALL_METHODS))
