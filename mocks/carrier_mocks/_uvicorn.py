@@ -187,11 +187,7 @@ class DroppableH11Protocol(H11Protocol, _MockProtocol):
 
 if STACK.http == "httptools":
     import httptools
-    from uvicorn.protocols.http.httptools_impl import (
-        STATUS_LINE,
-        HttpToolsProtocol,
-        RequestResponseCycle,
-    )
+    from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
     class DroppableHttpToolsProtocol(HttpToolsProtocol, _MockProtocol):
         """uvicorn's httptools protocol with the guarantees of :class:`DroppableH11Protocol`.
@@ -212,7 +208,6 @@ if STACK.http == "httptools":
             self._head_bytes = 0  # bytes read since that head began (see data_received)
             self._fresh_head = False  # a head began in the current read
             self._body_bytes = 0  # body bytes of the current read
-            self._running: RequestResponseCycle | None = None  # the cycle the app answers
             self._broken = False  # a protocol error ended the request stream
             self._owed_error = False  # its 400 waits for the answers owed before it
 
@@ -248,17 +243,16 @@ if STACK.http == "httptools":
             self._in_body = False
             super().on_message_complete()
 
-        def _start_asgi_task(self, cycle: RequestResponseCycle, app: Any) -> None:
-            self._running = cycle
-            super()._start_asgi_task(cycle, app)
-
         def on_response_complete(self) -> None:
             # Only a timestamp per request: the timer is per connection and re-armed lazily.
             self._waiting_since = self.loop.time()
-            super().on_response_complete()
-            if self._owed_error and not self._answering():
+            if self._owed_error and not self.pipeline:  # the last answer owed before the 400
                 self._owed_error = False
-                self._send_error(400, "Invalid HTTP request")
+                super().on_response_complete()
+                if not self.transport.is_closing():
+                    self._send_error(400, "Invalid HTTP request")
+                return
+            super().on_response_complete()
 
         def data_received(self, data: bytes) -> None:
             if self._broken:  # the stream is unusable past a protocol error: ignore the rest
@@ -288,9 +282,15 @@ if STACK.http == "httptools":
             super().connection_lost(exc)
 
         def _answering(self) -> bool:
-            """Whether a request of this connection still awaits its answer."""
-            running = self._running
-            return bool(self.pipeline) or (running is not None and not running.response_complete)
+            """Whether a request of this connection still awaits its answer.
+
+            uvicorn answers one request at a time: with none queued, the latest is the one
+            being answered, unless a protocol error disconnected it.
+            """
+            cycle = self.cycle
+            if self.pipeline:
+                return True
+            return cycle is not None and not cycle.response_complete and not cycle.disconnected
 
         def _check_headers(self) -> None:
             """Close a connection still short of request headers at its deadline; else look."""
@@ -314,16 +314,18 @@ if STACK.http == "httptools":
             # The request the bad bytes belong to: the latest one while its body is read,
             # otherwise a new one no app has seen.
             cycle = self.cycle if self._in_body else None
+            queued = False
             if cycle is not None and not cycle.response_complete:
                 # A broken body of a request the app is handling: the app must not answer too.
                 cycle.disconnected = True
                 cycle.message_event.set()
-                for queued in [entry for entry in self.pipeline if entry[0] is cycle]:
-                    self.pipeline.remove(queued)  # not started yet: never start it
+                for entry in [entry for entry in self.pipeline if entry[0] is cycle]:
+                    self.pipeline.remove(entry)  # not started yet: never start it
+                    queued = True  # so an earlier request is being answered
             if cycle is not None and cycle.response_started:
                 # Our answer has begun or ended already: nothing sensible left to send.
                 self.transport.close()
-            elif self._answering() and self._running is not cycle:
+            elif queued or self._answering():
                 self._owed_error = True  # after the answers to the requests before it
             else:
                 self._send_error(400, "Invalid HTTP request")

@@ -192,6 +192,17 @@ def test_a_request_pipelined_before_garbage_is_answered_first(mock: MockServer) 
     assert responses(raw)[0][0] == 200
 
 
+def test_a_broken_body_queued_behind_a_slow_answer_waits_for_it(mock: MockServer) -> None:
+    """The second request's head is read while the first is answered; its body breaks."""
+    mock.fault("GET /clients/authorization", delay=0.3)
+    slow = f"GET {AUTH}?apiKey={NP_KEY} HTTP/1.1\r\nHost: mock\r\n\r\n".encode()
+    broken = b"POST /nowhere HTTP/1.1\r\nHost: mock\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"
+    found = responses(exchange(mock, slow + broken))
+    assert [status for status, _, _ in found] == [200, 400]
+    assert "jwt" in json.loads(found[0][2]) and json.loads(found[1][2]) == INVALID
+    still_serving(mock)
+
+
 def test_a_broken_chunk_after_the_answer_just_closes(mock: MockServer) -> None:
     head = b"POST /__mock__/stats HTTP/1.1\r\nHost: mock\r\nTransfer-Encoding: chunked\r\n\r\n"
     status, _, body = parse(exchange(mock, head, b"zz\r\n"))
