@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help venv vendor generate check-generated test lint contract mock bench clean system-deps
+.PHONY: help venv vendor generate check-generated test lint contract mock bench bench-deps clean system-deps
 
 help:
 	@echo "make contract   generate if needed, run the contract suite against the mocks (TARGET=mock|live, NOVAPOST_URL=, SHIPYO_URL=)"
@@ -73,9 +73,25 @@ SHIPYO_PORT   ?= 8020
 mock: venv
 	$(BIN)/python -m carrier_mocks --host $(MOCK_HOST) --novapost-port $(NOVAPOST_PORT) --shipyo-port $(SHIPYO_PORT) $(if $(FIXTURES),--fixtures $(FIXTURES))
 
+# The load generator of bench's prism section (Debian's wrk), installed when apt-get can;
+# otherwise that section says it is missing. Prism itself comes from npm, into .cache/prism/.
+BENCH_PACKAGES := wrk
+bench-deps:
+	@missing=""; for pkg in $(BENCH_PACKAGES); do \
+	  command -v $$pkg >/dev/null 2>&1 || missing="$$missing $$pkg"; done; \
+	[ -z "$$missing" ] || { \
+	  if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+	    echo "installing$$missing (apt-get)"; \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing >/dev/null 2>&1 || { \
+	      apt-get update -q >/dev/null 2>&1; for pkg in $$missing; do \
+	        DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$pkg >/dev/null 2>&1 \
+	          || echo "could not install $$pkg: the bench rows that need it will say so"; done; }; \
+	  else echo "missing and not installable here:$$missing; the bench rows that need them will say so"; fi; }
+
 # Starts its own mocks; prints the figures beside their targets, writes reports/bench.json.
-bench: venv
-	$(BIN)/python -m bench
+# BENCH_ARGS="--only prism" runs some sections (python -m bench --help).
+bench: venv bench-deps
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) reports .pytest_cache .mypy_cache .ruff_cache build *.egg-info
