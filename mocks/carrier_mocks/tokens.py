@@ -19,6 +19,8 @@ __all__ = ["TOKEN_TTL_SECONDS", "InvalidToken", "TokenSigner"]
 
 #: Both APIs' JWTs live one hour (Nova Post documents ~1 h; Shipyo leaves it to ``exp``).
 TOKEN_TTL_SECONDS = 3600
+#: Verified tokens remembered, so a client reusing its token is not re-decoded each call.
+_VERIFIED_CACHE_SIZE = 1024
 _ALGORITHM = "HS256"
 
 
@@ -38,10 +40,12 @@ class TokenSigner:
         self._issuer = issuer
         self._ttl = ttl
         self._secret = secrets.token_bytes(32)
+        self._verified: dict[str, dict[str, Any]] = {}
 
     def rotate(self) -> None:
         """Invalidate every token issued so far."""
         self._secret = secrets.token_bytes(32)
+        self._verified = {}
 
     def issue(self, claims: Mapping[str, Any]) -> str:
         """Sign ``claims`` plus ``iss``, ``iat`` and ``exp = iat + ttl``."""
@@ -59,7 +63,23 @@ class TokenSigner:
         )
 
     def verify(self, token: str) -> dict[str, Any]:
-        """The claims of a valid token; :class:`InvalidToken` otherwise."""
+        """The claims of a valid token; :class:`InvalidToken` otherwise.
+
+        A token whose signature was checked under the current secret is remembered
+        (until :meth:`rotate`); its expiry is checked against the clock every time.
+        """
+        claims = self._verified.get(token)
+        if claims is None:
+            claims = self._decode(token)
+            if len(self._verified) >= _VERIFIED_CACHE_SIZE:
+                self._verified.clear()
+            self._verified[token] = claims
+        if self._clock.now() >= claims["exp"]:
+            raise InvalidToken("token expired")
+        return dict(claims)
+
+    def _decode(self, token: str) -> dict[str, Any]:
+        """The claims of a token signed with the current secret; its expiry is not checked."""
         try:
             # Expiry is checked against the mock clock below, not the wall clock.
             claims: dict[str, Any] = jwt.decode(
@@ -78,6 +98,4 @@ class TokenSigner:
         expires_at = claims["exp"]
         if isinstance(expires_at, bool) or not isinstance(expires_at, int):
             raise InvalidToken("invalid token")
-        if self._clock.now() >= expires_at:
-            raise InvalidToken("token expired")
         return claims

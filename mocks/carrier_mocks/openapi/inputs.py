@@ -131,11 +131,15 @@ def _reject_constant(name: str) -> Any:
 
 
 async def _check_body(op: Operation, request: Request, schemas: SchemaSet) -> InputProblem | None:
-    try:
-        raw = await read_body(request, MAX_BODY_BYTES)
-    except BadInput as exc:
-        kind = "too-large" if "too large" in exc.message else "invalid"
-        return InputProblem("body", "body", exc.message, kind)
+    headers = request.headers
+    if "content-length" not in headers and "transfer-encoding" not in headers:
+        raw = b""  # HTTP/1.1: no length and no chunks means no body; nothing to read
+    else:
+        try:
+            raw = await read_body(request, MAX_BODY_BYTES)
+        except BadInput as exc:
+            kind = "too-large" if "too large" in exc.message else "invalid"
+            return InputProblem("body", "body", exc.message, kind)
     if not raw:
         if op.body_required:
             return InputProblem("body", "body", "The request body is required")
