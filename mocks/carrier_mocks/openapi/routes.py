@@ -136,7 +136,8 @@ class SpecRoutes:
         self.checks: dict[str, CredentialCheck] = {}
         self.error_body = error_body
         self.operations = [op for op in operations(spec) if op.key not in exclude]
-        self._static: dict[tuple[str, str, str | None], _Answer] = {}
+        # (operation, documented status, media type, status sent) -> the fixed answer
+        self._static: dict[tuple[str, str, str | None, int], _Answer] = {}
 
     @property
     def keys(self) -> list[str]:
@@ -325,10 +326,10 @@ class SpecRoutes:
         if wanted.dynamic:
             return self._with_body(op, doc, media, status, self._dynamic(media), dynamic=True)
         key = (op.key, doc.status, media.name if media else None, status)
-        cached = self._static.get(key)  # type: ignore[arg-type]
+        cached = self._static.get(key)
         if cached is None:
             cached = self._with_body(op, doc, media, status, self._fixed(op, media), dynamic=False)
-            self._static[key] = cached  # type: ignore[index]
+            self._static[key] = cached
         return cached
 
     def _fixed(self, op: Operation, media: MediaType | None) -> Any:
