@@ -19,16 +19,35 @@ import httpx
 from .errors import APITimeoutError
 from .redaction import safe_request
 
-__all__ = ["expired", "reached", "remaining", "scope"]
+__all__ = ["current", "enter", "expired", "leave", "reached", "remaining", "scope"]
 
 _deadline: ContextVar[float | None] = ContextVar("carriers_deadline", default=None)
 
+current = _deadline.get
+"""The current call's deadline (a ``time.monotonic()`` instant); None: no deadline.
+
+Read it once before a loop that checks it at each step: it cannot change meanwhile."""
+
+
+def enter(seconds: float | None) -> Token[float | None] | None:
+    """Start a deadline ``seconds`` from now, never later than the current one (None:
+    no new limit); give the result to :func:`leave`. What ``scope`` does, without the
+    context manager object: every call enters one."""
+    if seconds is None:
+        return None
+    now = _deadline.get()
+    candidate = time.monotonic() + seconds
+    return _deadline.set(candidate if now is None or candidate < now else now)
+
+
+def leave(token: Token[float | None] | None) -> None:
+    """End the deadline :func:`enter` started."""
+    if token is not None:
+        _deadline.reset(token)
+
 
 class scope:
-    """Run the block under a deadline ``seconds`` from now (None: no new limit).
-
-    A small class rather than a generator context manager: every call enters one.
-    """
+    """Run the block under a deadline ``seconds`` from now (None: no new limit)."""
 
     __slots__ = ("_seconds", "_token")
 
@@ -37,17 +56,11 @@ class scope:
         self._token: Token[float | None] | None = None
 
     def __enter__(self) -> None:
-        if self._seconds is not None:
-            current = _deadline.get()
-            candidate = time.monotonic() + self._seconds
-            self._token = _deadline.set(
-                candidate if current is None or candidate < current else current
-            )
+        self._token = enter(self._seconds)
 
     def __exit__(self, *exc: object) -> None:
-        if self._token is not None:
-            _deadline.reset(self._token)
-            self._token = None
+        leave(self._token)
+        self._token = None
 
 
 def remaining() -> float | None:

@@ -21,6 +21,8 @@ from a request to any other scheme, host or port.
 
 from __future__ import annotations
 
+import math
+import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -42,7 +44,11 @@ Hook = Callable[..., Any]
 AnyClient = httpx.Client | httpx.AsyncClient
 
 _CONFIGURED = "carriers.timeout"
-"""Request extension: the timeouts asked for, before any cut to the deadline."""
+"""Request extension: the timeouts asked for, before any cut to the deadline, and the
+time left from which they need no cut."""
+
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
+"""The statuses httpx may follow (``Response.has_redirect_location``)."""
 
 
 _SLACK = 0.01
@@ -102,18 +108,40 @@ def _keep_credentials_home(client: AnyClient, request: httpx.Request) -> None:
         request.headers.pop(name, None)
 
 
+def _bound(timeouts: Mapping[str, float | None]) -> float:
+    """The time left from which cutting ``timeouts`` to it changes none of them."""
+    bound = 0.0
+    for value in timeouts.values():
+        if value is None:
+            return math.inf
+        if value > bound:
+            bound = value
+    return bound
+
+
 def _cut_timeouts(request: httpx.Request) -> None:
-    """Every timeout phase of this hop at most the time left before the deadline."""
-    configured: dict[str, float | None] = request.extensions.get(_CONFIGURED) or (
-        request.extensions.get("timeout", {})
-    )
-    left = _deadline.remaining()
-    if left is None:
-        request.extensions["timeout"] = dict(configured)
+    """Every timeout phase of this hop at most the time left before the deadline.
+
+    The timeouts asked for are kept as they are (not copied) while the time left is
+    at least the longest of them: nothing to cut, as on nearly every hop.
+    """
+    extensions = request.extensions
+    remembered: tuple[dict[str, float | None], float] | None = extensions.get(_CONFIGURED)
+    if remembered is None:  # sent without our send(): from what this hop has
+        configured = dict(extensions.get("timeout", {}))
+        remembered = (configured, _bound(configured))
+    configured, bound = remembered
+    deadline = _deadline.current()
+    if deadline is None:
+        extensions["timeout"] = configured
         return
+    left = deadline - time.monotonic()
     if left <= 0:
         raise _deadline.reached(request)
-    request.extensions["timeout"] = {
+    if left >= bound:
+        extensions["timeout"] = configured
+        return
+    extensions["timeout"] = {
         phase: left if value is None else min(value, left) for phase, value in configured.items()
     }
 
@@ -133,8 +161,11 @@ def _with_guards(
 
 
 def _remember_timeouts(client: AnyClient, request: httpx.Request) -> None:
-    timeout = request.extensions.get("timeout") or client.timeout.as_dict()
-    request.extensions.setdefault(_CONFIGURED, timeout)
+    """Keep the timeouts asked for, before any hop cuts them, once per request."""
+    extensions = request.extensions
+    if _CONFIGURED not in extensions:
+        timeout: dict[str, float | None] = extensions.get("timeout") or client.timeout.as_dict()
+        extensions[_CONFIGURED] = (timeout, _bound(timeout))
 
 
 def _not_retried(error: Exception, delay: float | None) -> Exception:
@@ -199,7 +230,8 @@ class CarrierClient(httpx.Client):
         _before_hop(self, request)
 
     def _on_response(self, response: httpx.Response) -> None:
-        if response.has_redirect_location:  # httpx reads it in full to follow it
+        # httpx reads a redirect in full to follow it
+        if response.status_code in _REDIRECTS and response.has_redirect_location:
             read_capped(response, self.max_response_bytes)
 
     def send(
@@ -216,8 +248,11 @@ class CarrierClient(httpx.Client):
         returned unread, and bounding its size and reading time is the caller's job.
         """
         _remember_timeouts(self, request)
-        with _deadline.scope(self.deadline):
+        deadline = _deadline.enter(self.deadline)
+        try:
             return self._send(request, stream, auth, follow_redirects)
+        finally:
+            _deadline.leave(deadline)
 
     def _send(
         self, request: httpx.Request, stream: bool, auth: Any, follow_redirects: Any
@@ -230,7 +265,8 @@ class CarrierClient(httpx.Client):
                 response = super().send(
                     request, stream=True, auth=auth, follow_redirects=follow_redirects
                 )
-                if not (stream and response.is_success):
+                success = 200 <= response.status_code < 300  # Response.is_success
+                if not (stream and success):
                     read_capped(response, self.max_response_bytes)
             except httpx.HTTPError as exc:
                 delay = retrier.delay_after_error(request, exc, attempt)
@@ -243,7 +279,7 @@ class CarrierClient(httpx.Client):
                     continue
             if failure is not None:
                 raise failure
-            if response.is_success:
+            if success:
                 _record(response)
                 return response
             delay = retrier.delay_after_response(request, response, attempt)
@@ -287,7 +323,8 @@ class AsyncCarrierClient(httpx.AsyncClient):
         _before_hop(self, request)
 
     async def _on_response(self, response: httpx.Response) -> None:
-        if response.has_redirect_location:  # httpx reads it in full to follow it
+        # httpx reads a redirect in full to follow it
+        if response.status_code in _REDIRECTS and response.has_redirect_location:
             await aread_capped(response, self.max_response_bytes)
 
     async def send(
@@ -300,8 +337,11 @@ class AsyncCarrierClient(httpx.AsyncClient):
     ) -> httpx.Response:
         """A 2xx response or a typed error, within the deadline (see ``CarrierClient.send``)."""
         _remember_timeouts(self, request)
-        with _deadline.scope(self.deadline):
+        deadline = _deadline.enter(self.deadline)
+        try:
             return await self._send(request, stream, auth, follow_redirects)
+        finally:
+            _deadline.leave(deadline)
 
     async def _send(
         self, request: httpx.Request, stream: bool, auth: Any, follow_redirects: Any
@@ -314,7 +354,8 @@ class AsyncCarrierClient(httpx.AsyncClient):
                 response = await super().send(
                     request, stream=True, auth=auth, follow_redirects=follow_redirects
                 )
-                if not (stream and response.is_success):
+                success = 200 <= response.status_code < 300  # Response.is_success
+                if not (stream and success):
                     await aread_capped(response, self.max_response_bytes)
             except httpx.HTTPError as exc:
                 delay = retrier.delay_after_error(request, exc, attempt)
@@ -327,7 +368,7 @@ class AsyncCarrierClient(httpx.AsyncClient):
                     continue
             if failure is not None:
                 raise failure
-            if response.is_success:
+            if success:
                 _record(response)
                 return response
             delay = retrier.delay_after_response(request, response, attempt)

@@ -1,0 +1,144 @@
+"""What each hop of a carrier client's call carries: timeouts cut to the deadline.
+
+The hot path keeps the timeouts asked for as they are while the deadline is further
+away than the longest of them, and cuts them otherwise; these tests pin both cases,
+for hops that are retries and redirects too.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import httpx
+import pytest
+from carriers import errors
+from carriers._http import AsyncCarrierClient, CarrierClient
+from carriers.retries import Retrier
+
+ORIGIN = "https://api.example.test"
+PHASES = ("connect", "read", "write", "pool")
+
+Timeouts = dict[str, float | None]
+
+
+class Hops:
+    """A transport that answers with ``statuses`` in turn (then 200) and records what
+    each hop's request carried."""
+
+    def __init__(self, *statuses: int) -> None:
+        self.statuses = list(statuses)
+        self.timeouts: list[Timeouts] = []
+        self.urls: list[str] = []
+
+    def answer(self, request: httpx.Request) -> httpx.Response:
+        self.timeouts.append(dict(request.extensions["timeout"]))
+        self.urls.append(str(request.url))
+        status = self.statuses.pop(0) if self.statuses else 200
+        headers = {"Location": f"{ORIGIN}/next"} if status == 302 else {}
+        return httpx.Response(status, headers=headers, json={})
+
+
+def _no_wait(seconds: float) -> None:
+    pass
+
+
+async def _no_await(seconds: float) -> None:
+    pass
+
+
+def _client(hops: Hops, **options: Any) -> CarrierClient:
+    retrier = Retrier(max_retries=2, sleep=_no_wait, uniform=lambda low, high: 0.0)
+    return CarrierClient(
+        base_url=ORIGIN, transport=httpx.MockTransport(hops.answer), retrier=retrier, **options
+    )
+
+
+def _async_client(hops: Hops, **options: Any) -> AsyncCarrierClient:
+    retrier = Retrier(max_retries=2, async_sleep=_no_await, uniform=lambda low, high: 0.0)
+    return AsyncCarrierClient(
+        base_url=ORIGIN, transport=httpx.MockTransport(hops.answer), retrier=retrier, **options
+    )
+
+
+def _all(value: float | None) -> Timeouts:
+    return dict.fromkeys(PHASES, value)
+
+
+def test_timeouts_within_the_deadline_reach_every_hop_as_asked() -> None:
+    hops = Hops(503, 302)
+    with _client(hops, timeout=httpx.Timeout(5, read=7), deadline=60) as http:
+        assert http.get("/start", follow_redirects=True).status_code == 200
+    asked = {"connect": 5.0, "read": 7.0, "write": 5.0, "pool": 5.0}
+    assert hops.timeouts == [asked, asked, asked]  # first try, retry, redirect
+    assert hops.urls == [f"{ORIGIN}/start", f"{ORIGIN}/start", f"{ORIGIN}/next"]
+
+
+def test_a_timeout_per_request_is_the_one_cut_and_kept() -> None:
+    hops = Hops(503)
+    with _client(hops, timeout=30, deadline=60) as http:
+        http.get("/start", timeout=2)
+        http.get("/again")
+    assert hops.timeouts == [_all(2.0), _all(2.0), _all(30.0)]
+
+
+@pytest.mark.parametrize(
+    "timeout", [httpx.Timeout(30), httpx.Timeout(None), httpx.Timeout(0.1, read=None)]
+)
+def test_each_phase_longer_than_the_deadline_is_cut_to_the_time_left(
+    timeout: httpx.Timeout,
+) -> None:
+    hops = Hops(503, 302)
+    with _client(hops, timeout=timeout, deadline=1) as http:
+        http.get("/start", follow_redirects=True)
+    asked = timeout.as_dict()
+    assert len(hops.timeouts) == 3
+    for hop in hops.timeouts:
+        for phase, value in hop.items():
+            assert value is not None and 0 < value <= 1.0
+            limit = asked[phase]
+            if limit is not None and limit < 0.9:
+                assert value == limit
+
+
+def test_without_a_deadline_every_hop_has_the_timeouts_asked_for() -> None:
+    hops = Hops(503, 302)
+    with _client(hops, timeout=httpx.Timeout(5, read=None), deadline=None) as http:
+        http.get("/start", follow_redirects=True)
+    asked = {"connect": 5.0, "read": None, "write": 5.0, "pool": 5.0}
+    assert hops.timeouts == [asked, asked, asked]
+
+
+async def test_the_async_client_cuts_and_keeps_timeouts_alike() -> None:
+    hops = Hops(503)
+    async with _async_client(hops, timeout=5, deadline=60) as http:
+        await http.get("/start")
+    assert hops.timeouts == [_all(5.0), _all(5.0)]
+    hops = Hops()
+    async with _async_client(hops, timeout=None, deadline=1) as http:
+        await http.get("/start")
+    assert all(value is not None and 0 < value <= 1.0 for value in hops.timeouts[0].values())
+
+
+def test_a_hop_after_the_deadline_is_not_sent() -> None:
+    hops = Hops()
+
+    def slow(request: httpx.Request) -> None:  # runs before the client's own hook
+        time.sleep(0.05)
+
+    with _client(hops, deadline=0.01, event_hooks={"request": [slow]}) as http:
+        with pytest.raises(errors.APITimeoutError, match="Deadline reached"):
+            http.get("/start")
+    assert hops.timeouts == []
+
+
+def test_resending_a_request_starts_from_the_timeouts_first_asked() -> None:
+    """A request sent twice (a caller's own retry) keeps what it first asked for, not
+    what a short deadline cut it to."""
+    hops = Hops()
+    with _client(hops, timeout=30, deadline=1) as short, _client(hops, deadline=60) as long:
+        request = short.build_request("GET", "/start")
+        short.send(request)
+        long.send(request)
+    assert all(value is not None and value <= 1.0 for value in hops.timeouts[0].values())
+    assert hops.timeouts[1] == _all(30.0)
