@@ -1,8 +1,10 @@
-"""What each hop of a carrier client's call carries: timeouts cut to the deadline.
+"""What each hop of a carrier client's call carries: timeouts cut to the deadline, and
+credentials for the base URL's origin only.
 
 The hot path keeps the timeouts asked for as they are while the deadline is further
-away than the longest of them, and cuts them otherwise; these tests pin both cases,
-for hops that are retries and redirects too.
+away than the longest of them, and cuts them otherwise; it remembers the origin of the
+last URL checked. These tests pin the behaviour around those shortcuts, for hops that
+are retries and redirects too.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import httpx
 import pytest
 from carriers import errors
 from carriers._http import AsyncCarrierClient, CarrierClient
+from carriers.auth import origin_of
 from carriers.retries import Retrier
 
 ORIGIN = "https://api.example.test"
@@ -142,3 +145,55 @@ def test_resending_a_request_starts_from_the_timeouts_first_asked() -> None:
         long.send(request)
     assert all(value is not None and value <= 1.0 for value in hops.timeouts[0].values())
     assert hops.timeouts[1] == _all(30.0)
+
+
+# --- origins ---------------------------------------------------------------------------
+
+
+def test_the_origin_of_each_url_object_is_its_own() -> None:
+    """The origin last worked out is kept for that URL object, never for its value."""
+    home, evil = httpx.URL(f"{ORIGIN}/v1/x"), httpx.URL("https://evil.test/v1/x")
+    same_text = httpx.URL(f"{ORIGIN}/v1/x")
+    port = httpx.URL("https://api.example.test:8443/v1/x")
+    expected = {
+        id(home): ("https", "api.example.test", 443),
+        id(same_text): ("https", "api.example.test", 443),
+        id(evil): ("https", "evil.test", 443),
+        id(port): ("https", "api.example.test", 8443),
+    }
+    for url in (home, home, evil, home, same_text, port, port, evil, same_text):
+        assert origin_of(url) == expected[id(url)]
+    assert origin_of(str(evil)) == expected[id(evil)]
+    assert origin_of(home) == expected[id(home)]
+
+
+def test_a_redirect_elsewhere_carries_no_credentials_of_the_client() -> None:
+    """The credential headers set on the client itself are stripped from a hop to
+    another origin, even right after a hop home with the same path."""
+    sent: list[tuple[str, dict[str, str]]] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        sent.append((request.url.host, dict(request.headers)))
+        if request.url.host == "api.example.test" and request.url.path == "/start":
+            return httpx.Response(302, headers={"Location": "https://evil.test/start"})
+        return httpx.Response(200, json={})
+
+    transport = httpx.MockTransport(answer)
+    headers = {"Authorization": "secret-jwt", "X-Other": "kept"}
+    with CarrierClient(base_url=ORIGIN, transport=transport, headers=headers) as http:
+        http.get("/start", follow_redirects=True)
+        http.get("https://evil.test/direct")
+        http.get("/home")
+    assert [host for host, _ in sent] == [
+        "api.example.test",
+        "evil.test",
+        "evil.test",
+        "api.example.test",
+    ]
+    assert [headers.get("authorization") for _, headers in sent] == [
+        "secret-jwt",
+        None,
+        None,
+        "secret-jwt",
+    ]
+    assert all(headers["x-other"] == "kept" for _, headers in sent)

@@ -118,13 +118,26 @@ def token_expiry(
     return float(exp) - margin
 
 
+_last_origin: tuple[httpx.URL, Origin] | None = None
+"""The last URL ``origin_of`` was given and its origin: a request's URL is checked by the
+auth flow, then again by the client's hook on the same hop. URLs are immutable, and the
+reference held here keeps the object's identity from being reused."""
+
+
 def origin_of(url: httpx.URL | str) -> Origin:
     """(scheme, host, port) with the default port filled in, for comparing origins."""
-    if not isinstance(url, httpx.URL):
+    global _last_origin
+    if isinstance(url, httpx.URL):
+        last = _last_origin
+        if last is not None and last[0] is url:
+            return last[1]
+    else:
         url = httpx.URL(url)
     scheme = url.scheme.lower()
-    port = url.port if url.port is not None else _DEFAULT_PORTS.get(scheme)
-    return scheme, url.host.lower(), port
+    port = url.port
+    origin = scheme, url.host.lower(), port if port is not None else _DEFAULT_PORTS.get(scheme)
+    _last_origin = (url, origin)
+    return origin
 
 
 def _discard(response: httpx.Response) -> None:
@@ -151,10 +164,11 @@ class _Token:
     value: str = field(repr=False)
     expires_at: float
     stored_at: float = field(default_factory=time.time)
+    lifetime: float = field(init=False)
+    """Seconds from ``stored_at`` to ``expires_at`` (at least 0): read on every call."""
 
-    @property
-    def lifetime(self) -> float:
-        return max(0.0, self.expires_at - self.stored_at)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "lifetime", max(0.0, self.expires_at - self.stored_at))
 
 
 class _Abandoned(Exception):
@@ -475,8 +489,28 @@ class JWTAuth(httpx.Auth):
             with self._state_lock:
                 self._refreshing = False
 
+    def _current(self) -> str | None:
+        """The cached token while valid (refreshing it ahead if due), else None.
+
+        ``_valid`` and ``_ahead`` in one reading of the clock: every call comes here.
+        """
+        current = self._token
+        if current is None:
+            return None
+        left = current.expires_at - self._clock()
+        if left <= 0:
+            return None
+        if self._refresh_ahead and left <= (
+            min(REFRESH_AHEAD, current.lifetime / 6) * self._ahead_share
+        ):
+            self._ahead()  # in the advisory window: checks again, under the lock
+        return current.value
+
     def get_token(self) -> str:
         """A valid token: the cached one, or the outcome of the one mint in flight."""
+        token = self._current()
+        if token is not None:
+            return token
         while True:
             token = self._valid()
             if token is not None:
@@ -497,6 +531,9 @@ class JWTAuth(httpx.Auth):
 
     async def aget_token(self) -> str:
         """``get_token`` for asyncio: waits without blocking the event loop."""
+        token = self._current()
+        if token is not None:
+            return token
         while True:
             token = self._valid()
             if token is not None:
