@@ -9,7 +9,9 @@ are retries and redirects too.
 
 from __future__ import annotations
 
+import asyncio
 import time
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import httpx
@@ -197,3 +199,105 @@ def test_a_redirect_elsewhere_carries_no_credentials_of_the_client() -> None:
         "secret-jwt",
     ]
     assert all(headers["x-other"] == "kept" for _, headers in sent)
+
+
+# --- bodies ----------------------------------------------------------------------------
+
+
+class Chunks(httpx.SyncByteStream, httpx.AsyncByteStream):
+    """A streamed body in ``chunks``, as a network read gives it; records its closing."""
+
+    def __init__(self, *chunks: bytes, pause: float = 0.0) -> None:
+        self.chunks = chunks
+        self.pause = pause
+        self.sent = 0
+        self.closed = False
+
+    def __iter__(self) -> Iterator[bytes]:
+        for chunk in self.chunks:
+            time.sleep(self.pause)
+            self.sent += 1
+            yield chunk
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        for chunk in self.chunks:
+            await asyncio.sleep(self.pause)
+            self.sent += 1
+            yield chunk
+
+    def close(self) -> None:
+        self.closed = True
+
+    async def aclose(self) -> None:
+        self.closed = True
+
+
+def _streaming(body: Chunks, **headers: str) -> httpx.MockTransport:
+    return httpx.MockTransport(lambda request: httpx.Response(200, headers=headers, stream=body))
+
+
+@pytest.mark.parametrize("encoding", [None, "identity", "x-unknown"])
+def test_a_streamed_body_is_read_whole_within_the_limit(encoding: str | None) -> None:
+    body = Chunks(b'{"a": ', b"[1, 2, ", b"3]}")
+    headers = {} if encoding is None else {"Content-Encoding": encoding}
+    transport = _streaming(body, **headers)
+    with CarrierClient(base_url=ORIGIN, transport=transport, max_response_bytes=17) as http:
+        response = http.get("/body")
+    assert response.content == b'{"a": [1, 2, 3]}' and response.json() == {"a": [1, 2, 3]}
+    assert response.is_closed and body.closed
+
+
+async def test_a_streamed_body_is_read_whole_by_the_async_client() -> None:
+    body = Chunks(b"ab", b"", b"cd")
+    transport = _streaming(body)
+    async with AsyncCarrierClient(base_url=ORIGIN, transport=transport) as http:
+        response = await http.get("/body")
+    assert response.content == b"abcd" and body.closed
+
+
+def test_a_streamed_body_stops_at_the_chunk_past_the_limit() -> None:
+    body = Chunks(b"x" * 10, b"x" * 10, b"x" * 10, b"x" * 10)
+    transport = _streaming(body)
+    with CarrierClient(base_url=ORIGIN, transport=transport, max_response_bytes=25) as http:
+        with pytest.raises(errors.ResponseTooLargeError) as caught:
+            http.get("/body")
+    assert caught.value.limit == 25
+    assert body.sent == 3 and body.closed
+
+
+async def test_the_async_client_stops_a_body_at_the_limit_too() -> None:
+    body = Chunks(b"x" * 10, b"x" * 10, b"x" * 10)
+    transport = _streaming(body)
+    async with AsyncCarrierClient(
+        base_url=ORIGIN, transport=transport, max_response_bytes=15
+    ) as http:
+        with pytest.raises(errors.ResponseTooLargeError):
+            await http.get("/body")
+    assert body.sent == 2 and body.closed
+
+
+def test_a_streamed_body_stops_at_the_deadline_between_chunks() -> None:
+    body = Chunks(*[b"x"] * 50, pause=0.01)
+    with CarrierClient(base_url=ORIGIN, transport=_streaming(body), deadline=0.1) as http:
+        with pytest.raises(errors.APITimeoutError, match="Deadline reached"):
+            http.get("/body")
+    assert body.sent < 50 and body.closed
+
+
+async def test_the_async_client_stops_a_body_at_the_deadline_too() -> None:
+    body = Chunks(*[b"x"] * 50, pause=0.01)
+    async with AsyncCarrierClient(
+        base_url=ORIGIN, transport=_streaming(body), deadline=0.1
+    ) as http:
+        with pytest.raises(errors.APITimeoutError, match="Deadline reached"):
+            await http.get("/body")
+    assert body.sent < 50 and body.closed
+
+
+def test_a_2xx_streamed_on_request_is_left_unread() -> None:
+    body = Chunks(b"ab", b"cd")
+    with CarrierClient(base_url=ORIGIN, transport=_streaming(body)) as http:
+        request = http.build_request("GET", "/body")
+        response = http.send(request, stream=True)
+        assert body.sent == 0
+        assert response.read() == b"abcd"

@@ -15,6 +15,7 @@ the generated code use it as usual.
 
 from __future__ import annotations
 
+import time
 import zlib
 from collections.abc import AsyncIterator, Iterator
 
@@ -106,22 +107,24 @@ class _Inflater:
                 yield from self._through(index + 1, layer.flush())
 
 
-def _decoded(response: httpx.Response) -> Iterator[bytes]:
-    inflater = _Inflater.of(response)
-    if inflater is None:
-        yield from response.iter_bytes()
-        return
+def _inflated(response: httpx.Response, inflater: _Inflater) -> Iterator[bytes]:
     for raw in response.iter_raw():
         yield from inflater.feed(raw)
     yield from inflater.finish()
 
 
-async def _adecoded(response: httpx.Response) -> AsyncIterator[bytes]:
+def _decoded(response: httpx.Response) -> Iterator[bytes]:
+    """The decoded body, chunk by chunk: without a Content-Encoding, the raw chunks
+    themselves (what ``iter_bytes`` would yield, without its decoder and chunker)."""
+    if "content-encoding" not in response.headers:
+        return response.iter_raw()
     inflater = _Inflater.of(response)
     if inflater is None:
-        async for chunk in response.aiter_bytes():
-            yield chunk
-        return
+        return response.iter_bytes()
+    return _inflated(response, inflater)
+
+
+async def _ainflated(response: httpx.Response, inflater: _Inflater) -> AsyncIterator[bytes]:
     async for raw in response.aiter_raw():
         for chunk in inflater.feed(raw):
             yield chunk
@@ -129,29 +132,41 @@ async def _adecoded(response: httpx.Response) -> AsyncIterator[bytes]:
         yield chunk
 
 
-def _check(response: httpx.Response, size: int, limit: int) -> None:
-    if size > limit:
+def _adecoded(response: httpx.Response) -> AsyncIterator[bytes]:
+    if "content-encoding" not in response.headers:
+        return response.aiter_raw()
+    inflater = _Inflater.of(response)
+    if inflater is None:
+        return response.aiter_bytes()
+    return _ainflated(response, inflater)
+
+
+def _stored(response: httpx.Response, limit: int) -> bytes:
+    """A body already read: checked against ``limit`` all the same."""
+    content: bytes = response.content
+    if len(content) > limit:
         raise too_large(response, limit)
-    if _deadline.expired():
-        raise _deadline.reached(response.request)
+    return content
 
 
 def read_capped(response: httpx.Response, limit: int) -> bytes:
     """The decoded body, or ``ResponseTooLargeError`` (the response closed) past ``limit``.
 
-    ``APITimeoutError`` when the call's deadline passes while reading.
+    ``APITimeoutError`` when the call's deadline passes while reading (checked after
+    each chunk; the deadline cannot change meanwhile, so it is read once).
     """
     if hasattr(response, "_content"):
-        content: bytes = response.content
-        if len(content) > limit:
-            raise too_large(response, limit)
-        return content
+        return _stored(response, limit)
+    deadline = _deadline.current()
     chunks: list[bytes] = []
     size = 0
     try:
         for chunk in _decoded(response):
             size += len(chunk)
-            _check(response, size, limit)
+            if size > limit:
+                raise too_large(response, limit)
+            if deadline is not None and time.monotonic() >= deadline:
+                raise _deadline.reached(response.request)
             chunks.append(chunk)
     finally:
         response.close()
@@ -162,16 +177,17 @@ def read_capped(response: httpx.Response, limit: int) -> bytes:
 async def aread_capped(response: httpx.Response, limit: int) -> bytes:
     """``read_capped`` for async responses."""
     if hasattr(response, "_content"):
-        content: bytes = response.content
-        if len(content) > limit:
-            raise too_large(response, limit)
-        return content
+        return _stored(response, limit)
+    deadline = _deadline.current()
     chunks: list[bytes] = []
     size = 0
     try:
         async for chunk in _adecoded(response):
             size += len(chunk)
-            _check(response, size, limit)
+            if size > limit:
+                raise too_large(response, limit)
+            if deadline is not None and time.monotonic() >= deadline:
+                raise _deadline.reached(response.request)
             chunks.append(chunk)
     finally:
         await response.aclose()
