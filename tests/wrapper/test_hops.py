@@ -18,7 +18,7 @@ import httpx
 import pytest
 from carriers import errors
 from carriers._http import AsyncCarrierClient, CarrierClient
-from carriers.auth import origin_of
+from carriers.auth import ShipyoAuth, origin_of
 from carriers.retries import Retrier
 
 ORIGIN = "https://api.example.test"
@@ -199,6 +199,54 @@ def test_a_redirect_elsewhere_carries_no_credentials_of_the_client() -> None:
         "secret-jwt",
     ]
     assert all(headers["x-other"] == "kept" for _, headers in sent)
+
+
+def test_credentials_follow_a_new_base_url() -> None:
+    """The base URL's origin is kept between hops, and worked out again when it changes."""
+    sent: list[tuple[str, str | None]] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        sent.append((request.url.host, request.headers.get("authorization")))
+        return httpx.Response(200, json={})
+
+    transport = httpx.MockTransport(answer)
+    headers = {"Authorization": "secret-jwt"}
+    with CarrierClient(base_url=ORIGIN, transport=transport, headers=headers) as http:
+        http.get("https://other.test/x")
+        http.base_url = httpx.URL("https://other.test")
+        http.get("https://other.test/x")
+        http.get(f"{ORIGIN}/x")
+    assert sent == [
+        ("other.test", None),
+        ("other.test", "secret-jwt"),
+        ("api.example.test", None),
+    ]
+
+
+async def test_the_async_client_keeps_credentials_home_too() -> None:
+    """Every credential header of the auth flow is dropped on a redirect elsewhere."""
+    sent: list[tuple[str, str | None, str | None]] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        headers = request.headers
+        sent.append((request.url.host, headers.get("x-api-key"), headers.get("authorization")))
+        if request.url.path == "/start":
+            return httpx.Response(302, headers={"Location": "https://evil.test/y"})
+        return httpx.Response(200, json={})
+
+    async def amint() -> str:
+        return "jwt-0123"
+
+    auth = ShipyoAuth(api_key="key-0123", mint=lambda: "jwt-0123", amint=amint, origin=ORIGIN)
+    transport = httpx.MockTransport(answer)
+    async with AsyncCarrierClient(base_url=ORIGIN, transport=transport, auth=auth) as http:
+        await http.get("/start", follow_redirects=True)
+        await http.get("/home")
+    assert sent == [
+        ("api.example.test", "key-0123", "Bearer jwt-0123"),
+        ("evil.test", None, None),
+        ("api.example.test", "key-0123", "Bearer jwt-0123"),
+    ]
 
 
 # --- bodies ----------------------------------------------------------------------------

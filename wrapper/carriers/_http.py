@@ -25,7 +25,7 @@ import math
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from typing import Any
 
 import httpx
@@ -70,6 +70,9 @@ class Capture:
 
 _capture: ContextVar[Capture | None] = ContextVar("carriers_capture", default=None)
 
+Deadline = Token[float | None] | None
+"""What ``_deadline.enter`` gives ``_deadline.leave``."""
+
 
 @contextmanager
 def capturing() -> Iterator[Capture]:
@@ -82,12 +85,6 @@ def capturing() -> Iterator[Capture]:
         _capture.reset(token)
 
 
-def _record(response: httpx.Response) -> None:
-    capture = _capture.get()
-    if capture is not None:
-        capture.response = response
-
-
 def _home(client: AnyClient) -> Origin | None:
     """The base URL's origin, worked out again only when the base URL changes."""
     base = client.base_url
@@ -98,11 +95,7 @@ def _home(client: AnyClient) -> Origin | None:
     return cached[1]
 
 
-def _keep_credentials_home(client: AnyClient, request: httpx.Request) -> None:
-    """Strip the credential headers from a request to another origin than the base URL's."""
-    home = _home(client)
-    if home is None or origin_of(request.url) == home:
-        return
+def _strip_credentials(client: AnyClient, request: httpx.Request) -> None:
     names: tuple[str, ...] = getattr(client.auth, "credential_headers", ("Authorization",))
     for name in {"authorization", *(name.lower() for name in names)}:
         request.headers.pop(name, None)
@@ -119,17 +112,26 @@ def _bound(timeouts: Mapping[str, float | None]) -> float:
     return bound
 
 
-def _cut_timeouts(request: httpx.Request) -> None:
-    """Every timeout phase of this hop at most the time left before the deadline.
+def _guard_hop(client: AnyClient, request: httpx.Request) -> None:
+    """Before each hop: credentials only for the base URL's origin, and every timeout
+    phase at most the time left before the deadline.
 
-    The timeouts asked for are kept as they are (not copied) while the time left is
-    at least the longest of them: nothing to cut, as on nearly every hop.
+    A request to another origin loses the credential headers. The timeouts asked for
+    are kept as they are (not copied) while the time left is at least the longest of
+    them, as on nearly every hop; else each phase is cut to the time left. One
+    function rather than several: it runs on every hop of every call.
     """
+    base = client.base_url
+    home: tuple[httpx.URL, Origin | None] | None = getattr(client, "_carriers_home", None)
+    if home is None or home[0] is not base:  # as _home(), inline
+        home = (base, _home(client))
+    if home[1] is not None and origin_of(request.url) != home[1]:
+        _strip_credentials(client, request)
     extensions = request.extensions
     remembered: tuple[dict[str, float | None], float] | None = extensions.get(_CONFIGURED)
     if remembered is None:  # sent without our send(): from what this hop has
-        configured = dict(extensions.get("timeout", {}))
-        remembered = (configured, _bound(configured))
+        timeouts = dict(extensions.get("timeout", {}))
+        remembered = (timeouts, _bound(timeouts))
     configured, bound = remembered
     deadline = _deadline.current()
     if deadline is None:
@@ -146,11 +148,6 @@ def _cut_timeouts(request: httpx.Request) -> None:
     }
 
 
-def _before_hop(client: AnyClient, request: httpx.Request) -> None:
-    _keep_credentials_home(client, request)
-    _cut_timeouts(request)
-
-
 def _with_guards(
     hooks: Mapping[str, list[Hook]], on_request: Hook, on_response: Hook
 ) -> dict[str, list[Hook]]:
@@ -160,12 +157,14 @@ def _with_guards(
     return {"request": [*requests, on_request], "response": [on_response, *responses]}
 
 
-def _remember_timeouts(client: AnyClient, request: httpx.Request) -> None:
-    """Keep the timeouts asked for, before any hop cuts them, once per request."""
+def _start(client: CarrierClient | AsyncCarrierClient, request: httpx.Request) -> Deadline:
+    """What a call does first: keep the timeouts asked for (once per request, before
+    any hop cuts them) and start the call's deadline (for ``_deadline.leave``)."""
     extensions = request.extensions
     if _CONFIGURED not in extensions:
         timeout: dict[str, float | None] = extensions.get("timeout") or client.timeout.as_dict()
         extensions[_CONFIGURED] = (timeout, _bound(timeout))
+    return _deadline.enter(client.deadline)
 
 
 def _not_retried(error: Exception, delay: float | None) -> Exception:
@@ -226,8 +225,7 @@ class CarrierClient(httpx.Client):
         """Replacing the hooks keeps the guards: they are not optional."""
         self._event_hooks = _with_guards(event_hooks, self._on_request, self._on_response)
 
-    def _on_request(self, request: httpx.Request) -> None:
-        _before_hop(self, request)
+    _on_request = _guard_hop
 
     def _on_response(self, response: httpx.Response) -> None:
         # httpx reads a redirect in full to follow it
@@ -247,47 +245,43 @@ class CarrierClient(httpx.Client):
         The body is read here, capped, except a 2xx body with ``stream=True``: it is
         returned unread, and bounding its size and reading time is the caller's job.
         """
-        _remember_timeouts(self, request)
-        deadline = _deadline.enter(self.deadline)
-        try:
-            return self._send(request, stream, auth, follow_redirects)
-        finally:
-            _deadline.leave(deadline)
-
-    def _send(
-        self, request: httpx.Request, stream: bool, auth: Any, follow_redirects: Any
-    ) -> httpx.Response:
+        deadline = _start(self, request)
         retrier = self.retrier
         attempt = 0
-        while True:
-            failure: Exception | None = None
-            try:
-                response = super().send(
-                    request, stream=True, auth=auth, follow_redirects=follow_redirects
-                )
-                success = 200 <= response.status_code < 300  # Response.is_success
-                if not (stream and success):
-                    read_capped(response, self.max_response_bytes)
-            except httpx.HTTPError as exc:
-                delay = retrier.delay_after_error(request, exc, attempt)
+        try:
+            while True:
+                failure: Exception | None = None
+                try:
+                    response = super().send(
+                        request, stream=True, auth=auth, follow_redirects=follow_redirects
+                    )
+                    success = 200 <= response.status_code < 300  # Response.is_success
+                    if not (stream and success):
+                        read_capped(response, self.max_response_bytes)
+                except httpx.HTTPError as exc:
+                    delay = retrier.delay_after_error(request, exc, attempt)
+                    if delay is None or retrier.past_deadline(delay):
+                        failure = _failure(exc, request, delay)
+                    else:
+                        retrier.log_retry(request, type(exc).__name__, delay, attempt)
+                        retrier.sleep(delay)
+                        attempt += 1
+                        continue
+                if failure is not None:
+                    raise failure
+                if success:
+                    capture = _capture.get()
+                    if capture is not None:
+                        capture.response = response
+                    return response
+                delay = retrier.delay_after_response(request, response, attempt)
                 if delay is None or retrier.past_deadline(delay):
-                    failure = _failure(exc, request, delay)
-                else:
-                    retrier.log_retry(request, type(exc).__name__, delay, attempt)
-                    retrier.sleep(delay)
-                    attempt += 1
-                    continue
-            if failure is not None:
-                raise failure
-            if success:
-                _record(response)
-                return response
-            delay = retrier.delay_after_response(request, response, attempt)
-            if delay is None or retrier.past_deadline(delay):
-                raise _status_failure(response, delay)
-            retrier.log_retry(request, f"HTTP {response.status_code}", delay, attempt)
-            retrier.sleep(delay)
-            attempt += 1
+                    raise _status_failure(response, delay)
+                retrier.log_retry(request, f"HTTP {response.status_code}", delay, attempt)
+                retrier.sleep(delay)
+                attempt += 1
+        finally:
+            _deadline.leave(deadline)
 
 
 class AsyncCarrierClient(httpx.AsyncClient):
@@ -320,7 +314,7 @@ class AsyncCarrierClient(httpx.AsyncClient):
         self._event_hooks = _with_guards(event_hooks, self._on_request, self._on_response)
 
     async def _on_request(self, request: httpx.Request) -> None:
-        _before_hop(self, request)
+        _guard_hop(self, request)
 
     async def _on_response(self, response: httpx.Response) -> None:
         # httpx reads a redirect in full to follow it
@@ -336,44 +330,40 @@ class AsyncCarrierClient(httpx.AsyncClient):
         follow_redirects: Any = httpx.USE_CLIENT_DEFAULT,
     ) -> httpx.Response:
         """A 2xx response or a typed error, within the deadline (see ``CarrierClient.send``)."""
-        _remember_timeouts(self, request)
-        deadline = _deadline.enter(self.deadline)
-        try:
-            return await self._send(request, stream, auth, follow_redirects)
-        finally:
-            _deadline.leave(deadline)
-
-    async def _send(
-        self, request: httpx.Request, stream: bool, auth: Any, follow_redirects: Any
-    ) -> httpx.Response:
+        deadline = _start(self, request)
         retrier = self.retrier
         attempt = 0
-        while True:
-            failure: Exception | None = None
-            try:
-                response = await super().send(
-                    request, stream=True, auth=auth, follow_redirects=follow_redirects
-                )
-                success = 200 <= response.status_code < 300  # Response.is_success
-                if not (stream and success):
-                    await aread_capped(response, self.max_response_bytes)
-            except httpx.HTTPError as exc:
-                delay = retrier.delay_after_error(request, exc, attempt)
+        try:
+            while True:
+                failure: Exception | None = None
+                try:
+                    response = await super().send(
+                        request, stream=True, auth=auth, follow_redirects=follow_redirects
+                    )
+                    success = 200 <= response.status_code < 300  # Response.is_success
+                    if not (stream and success):
+                        await aread_capped(response, self.max_response_bytes)
+                except httpx.HTTPError as exc:
+                    delay = retrier.delay_after_error(request, exc, attempt)
+                    if delay is None or retrier.past_deadline(delay):
+                        failure = _failure(exc, request, delay)
+                    else:
+                        retrier.log_retry(request, type(exc).__name__, delay, attempt)
+                        await retrier.async_sleep(delay)
+                        attempt += 1
+                        continue
+                if failure is not None:
+                    raise failure
+                if success:
+                    capture = _capture.get()
+                    if capture is not None:
+                        capture.response = response
+                    return response
+                delay = retrier.delay_after_response(request, response, attempt)
                 if delay is None or retrier.past_deadline(delay):
-                    failure = _failure(exc, request, delay)
-                else:
-                    retrier.log_retry(request, type(exc).__name__, delay, attempt)
-                    await retrier.async_sleep(delay)
-                    attempt += 1
-                    continue
-            if failure is not None:
-                raise failure
-            if success:
-                _record(response)
-                return response
-            delay = retrier.delay_after_response(request, response, attempt)
-            if delay is None or retrier.past_deadline(delay):
-                raise _status_failure(response, delay)
-            retrier.log_retry(request, f"HTTP {response.status_code}", delay, attempt)
-            await retrier.async_sleep(delay)
-            attempt += 1
+                    raise _status_failure(response, delay)
+                retrier.log_retry(request, f"HTTP {response.status_code}", delay, attempt)
+                await retrier.async_sleep(delay)
+                attempt += 1
+        finally:
+            _deadline.leave(deadline)

@@ -141,22 +141,17 @@ def _adecoded(response: httpx.Response) -> AsyncIterator[bytes]:
     return _ainflated(response, inflater)
 
 
-def _stored(response: httpx.Response, limit: int) -> bytes:
-    """A body already read: checked against ``limit`` all the same."""
-    content: bytes = response.content
-    if len(content) > limit:
-        raise too_large(response, limit)
-    return content
-
-
 def read_capped(response: httpx.Response, limit: int) -> bytes:
     """The decoded body, or ``ResponseTooLargeError`` (the response closed) past ``limit``.
 
     ``APITimeoutError`` when the call's deadline passes while reading (checked after
     each chunk; the deadline cannot change meanwhile, so it is read once).
     """
-    if hasattr(response, "_content"):
-        return _stored(response, limit)
+    if hasattr(response, "_content"):  # already read: checked all the same
+        content: bytes = response._content
+        if len(content) > limit:
+            raise too_large(response, limit)
+        return content
     deadline = _deadline.current()
     chunks: list[bytes] = []
     size = 0
@@ -176,8 +171,11 @@ def read_capped(response: httpx.Response, limit: int) -> bytes:
 
 async def aread_capped(response: httpx.Response, limit: int) -> bytes:
     """``read_capped`` for async responses."""
-    if hasattr(response, "_content"):
-        return _stored(response, limit)
+    if hasattr(response, "_content"):  # already read: checked all the same
+        content: bytes = response._content
+        if len(content) > limit:
+            raise too_large(response, limit)
+        return content
     deadline = _deadline.current()
     chunks: list[bytes] = []
     size = 0
