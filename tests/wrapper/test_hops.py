@@ -16,9 +16,10 @@ from typing import Any
 
 import httpx
 import pytest
+from carriers import auth as auth_module
 from carriers import errors
 from carriers._http import AsyncCarrierClient, CarrierClient
-from carriers.auth import ShipyoAuth, origin_of
+from carriers.auth import NovaPostAuth, ShipyoAuth, _set_header, origin_of
 from carriers.retries import Retrier
 
 ORIGIN = "https://api.example.test"
@@ -349,3 +350,65 @@ def test_a_2xx_streamed_on_request_is_left_unread() -> None:
         response = http.send(request, stream=True)
         assert body.sent == 0
         assert response.read() == b"abcd"
+
+
+# --- credential headers ----------------------------------------------------------------
+
+_PRESET: list[list[tuple[str, str]]] = [
+    [],
+    [("Accept", "*/*"), ("User-Agent", "x")],
+    [("authorization", "old")],
+    [("Authorization", "old"), ("Accept", "*/*"), ("AUTHORIZATION", "older")],
+    [("X-API-KEY", "old"), ("x-api-key", "older")],
+]
+
+
+def test_headers_are_appended_directly_with_this_httpx() -> None:
+    """The layout check passes for the httpx in use (else every header goes through
+    ``Headers.__setitem__``: correct, only slower)."""
+    assert auth_module._APPEND_HEADERS
+
+
+@pytest.mark.parametrize("preset", _PRESET)
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("Authorization", "Bearer eyJ.a.b"),
+        ("x-api-key", "key-0123"),
+        ("X-Tenant-Id", "tenant-é"),
+        ("Authorization", ""),
+    ],
+)
+def test_a_credential_header_is_set_as_headers_setitem_sets_it(
+    preset: list[tuple[str, str]], name: str, value: str
+) -> None:
+    ours = httpx.Request("GET", ORIGIN, headers=preset)
+    theirs = httpx.Request("GET", ORIGIN, headers=preset)
+    _set_header(ours, name, value)
+    theirs.headers[name] = value
+    assert ours.headers.raw == theirs.headers.raw
+    assert ours.headers.get(name) == value
+
+
+def test_the_flows_set_their_headers_once_whatever_the_request_had() -> None:
+    auth = ShipyoAuth(
+        api_key="key-0123", tenant_id="t-1", mint=lambda: "jwt-0123", amint=_never, origin=ORIGIN
+    )
+    request = httpx.Request(
+        "GET", f"{ORIGIN}/x", headers=[("authorization", "stale"), ("X-Api-Key", "stale")]
+    )
+    auth.apply_token(request, "jwt-0123")
+    auth.apply_token(request, "jwt-0456")
+    assert sorted(request.headers.multi_items()) == [
+        ("authorization", "Bearer jwt-0456"),
+        ("host", "api.example.test"),
+        ("x-api-key", "key-0123"),
+        ("x-tenant-id", "t-1"),
+    ]
+    novapost = NovaPostAuth(mint=lambda: "jwt-0123", amint=_never, origin=ORIGIN)
+    novapost.apply_token(request, "jwt-0789")
+    assert request.headers.get_list("authorization") == ["jwt-0789"]
+
+
+async def _never() -> str:
+    raise AssertionError("no mint expected")
