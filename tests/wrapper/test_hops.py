@@ -412,3 +412,35 @@ def test_the_flows_set_their_headers_once_whatever_the_request_had() -> None:
 
 async def _never() -> str:
     raise AssertionError("no mint expected")
+
+
+async def test_the_flows_ask_get_token_on_every_request() -> None:
+    """A cached token still comes through ``get_token``/``aget_token``: code that wraps
+    them (the fleet benchmark times them per call) sees every request."""
+    auth = NovaPostAuth(mint=lambda: "jwt-0123", amint=_jwt, origin=ORIGIN)
+    asked: list[str] = []
+    fetch, afetch = auth.get_token, auth.aget_token
+
+    def get_token() -> str:
+        asked.append("sync")
+        return fetch()
+
+    async def aget_token() -> str:
+        asked.append("async")
+        return await afetch()
+
+    auth.get_token = get_token  # type: ignore[method-assign]
+    auth.aget_token = aget_token  # type: ignore[method-assign]
+    transport = httpx.MockTransport(lambda request: httpx.Response(200, json={}))
+    with CarrierClient(base_url=ORIGIN, transport=transport, auth=auth) as http:
+        for _ in range(3):
+            http.get("/x")
+    async with AsyncCarrierClient(base_url=ORIGIN, transport=transport, auth=auth) as ahttp:
+        for _ in range(2):
+            await ahttp.get("/x")
+    assert asked == ["sync"] * 3 + ["async"] * 2
+    assert auth.mint_count == 1
+
+
+async def _jwt() -> str:
+    return "jwt-0123"

@@ -602,7 +602,7 @@ class JWTAuth(httpx.Auth):
             yield request
             return
         request.read()  # the body must be replayable
-        token = self._current() or self.get_token()
+        token = self.get_token()  # may be replaced or wrapped: called on every request
         self.apply_token(request, token)
         response = yield request
         if self.is_token_failure(response) and not request.extensions.get(_REPLAYED):
@@ -624,7 +624,7 @@ class JWTAuth(httpx.Auth):
             yield request
             return
         await request.aread()
-        token = self._current() or await self.aget_token()
+        token = await self.aget_token()
         self.apply_token(request, token)
         response = yield request
         if self.is_token_failure(response) and not request.extensions.get(_REPLAYED):
