@@ -134,12 +134,27 @@ def parse_block(text: str, where: str, line: int) -> Any:
     return doc
 
 
-def read_fragments(pages_dir: Path) -> list[Fragment]:
-    pages = sorted(p for p in pages_dir.glob("*.md") if p.is_file())
-    if not pages:
-        raise VendorError(f"{pages_dir}: no docs pages (*.md) to vendor")
+def _pages(pages_dirs: tuple[Path, ...]) -> list[Path]:
+    """Every ``*.md`` page of the directories, in name order across them all."""
+    by_name: dict[str, Path] = {}
+    for pages_dir in pages_dirs:
+        for page in pages_dir.glob("*.md"):
+            if not page.is_file():
+                continue
+            if page.name in by_name:
+                raise VendorError(
+                    f"{page.name}: in both {by_name[page.name].parent} and {pages_dir}"
+                )
+            by_name[page.name] = page
+    if not by_name:
+        shown = ", ".join(str(d) for d in pages_dirs)
+        raise VendorError(f"{shown}: no docs pages (*.md) to vendor")
+    return [by_name[name] for name in sorted(by_name)]
+
+
+def read_fragments(*pages_dirs: Path) -> list[Fragment]:
     fragments: list[Fragment] = []
-    for page in pages:
+    for page in _pages(pages_dirs):
         display = page.name
         found = 0
         for line, text in extract_json_blocks(page, display):
@@ -1054,9 +1069,10 @@ def validate_spec(spec: Json, origins: Origins) -> None:
         ) from None
 
 
-def build(pages_dir: Path) -> str:
-    """Return the vendored spec as text; raise VendorError on any bad input."""
-    spec, origins = merge(read_fragments(pages_dir))
+def build(*pages_dirs: Path) -> str:
+    """Return the spec vendored from the pages of ``pages_dirs`` (merged in name order)
+    as text; raise VendorError on any bad input."""
+    spec, origins = merge(read_fragments(*pages_dirs))
     spec = apply_fixes(spec)
     check_refs(spec, origins)
     check_cycles(spec, origins)

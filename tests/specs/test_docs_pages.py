@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.specs.whole_api import TEST_PAGES, pages_dir, vendor_whole_api
+from tests.specs.whole_api import TEST_PAGES, vendor_whole_api
 from tools import generate, vendor
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -165,9 +165,9 @@ def test_formats_and_php_array_queries(spec: dict[str, Any]) -> None:
     assert points["pointTypes[]"]["schema"]["type"] == "array"
 
 
-def test_info_title_comes_from_the_fix_without_the_authorization_page(tmp_path: Path) -> None:
+def test_info_title_comes_from_the_fix_without_the_authorization_page() -> None:
     """The test pages, like most upstream fragments, carry no info.title."""
-    alone = json.loads(vendor.build(pages_dir(tmp_path / "pages", TEST_PAGES)))
+    alone = json.loads(vendor.build(TEST_PAGES))
     assert alone["info"] == {"version": "1.0.0", "title": "API Nova Post"}
 
 

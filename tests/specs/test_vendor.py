@@ -333,3 +333,17 @@ def test_check_mode_reports_stale_output(
     pages: Path, out: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert_failed(capsys, run(pages, out, "--check"), out, "stale")
+
+
+def test_pages_of_several_directories_merge_and_a_name_in_two_is_refused(
+    tmp_path: Path,
+) -> None:
+    first, second = tmp_path / "a", tmp_path / "b"
+    first.mkdir()
+    second.mkdir()
+    pages = sorted(PAGES.glob("*.md"))
+    shutil.copyfile(pages[0], first / pages[0].name)
+    assert vendor.build(first, second) == vendor.build(PAGES)
+    shutil.copyfile(pages[0], second / pages[0].name)
+    with pytest.raises(vendor.VendorError, match=f"{pages[0].name}: in both"):
+        vendor.build(first, second)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 from tools import vendor
@@ -12,17 +11,8 @@ REAL_PAGES = ROOT / "specs" / "novapost" / "pages"
 TEST_PAGES = ROOT / "tests" / "specs" / "pages"
 
 
-def pages_dir(target: Path, *sources: Path) -> Path:
-    """``target``, made, holding a copy of every page of ``sources``."""
-    target.mkdir()
-    for source in sources:
-        for page in source.glob("*.md"):
-            shutil.copyfile(page, target / page.name)
-    return target
-
-
 def vendor_whole_api(tmp: Path) -> Path:
     """The spec vendored from the real and the test pages, written to ``tmp/openapi.json``."""
     spec = tmp / "openapi.json"
-    spec.write_text(vendor.build(pages_dir(tmp / "pages", REAL_PAGES, TEST_PAGES)), "utf-8")
+    spec.write_text(vendor.build(REAL_PAGES, TEST_PAGES), "utf-8")
     return spec
