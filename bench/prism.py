@@ -28,24 +28,21 @@ from __future__ import annotations
 
 import json
 import re
-import select
 import shutil
 import subprocess
-import sys
 import tempfile
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import httpx
 from carrier_mocks import _uvicorn
-from carrier_mocks.server import MockServer, MockServerError, serve
+from carrier_mocks.server import MockServer
 from carriers.registry import get
 
 from bench.report import Row, Target
-from bench.servers import ROOT
+from bench.servers import ROOT, mock_server
 from tools import prism as prism_tool
 from tools.vendor import build
 
@@ -155,11 +152,7 @@ def wrk(binary: str, url: str, headers: Mapping[str, str], seconds: int) -> WrkR
 
 def vendored_spec(pages: Sequence[Path] = PAGES) -> dict[str, Any]:
     """The spec vendored from every docs page of ``pages``, as the docs-pages tests build it."""
-    with tempfile.TemporaryDirectory(prefix="bench-pages-") as scratch:
-        for source in pages:
-            for page in sorted(source.glob("*.md")):
-                shutil.copyfile(page, Path(scratch) / page.name)
-        spec: dict[str, Any] = json.loads(build(Path(scratch)))
+    spec: dict[str, Any] = json.loads(build(*pages))
     return spec
 
 
@@ -274,49 +267,6 @@ def prism_version(binary: Path) -> str:
     return done.stdout.strip() or "?"
 
 
-def _stop(process: subprocess.Popen[Any]) -> None:
-    if process.poll() is None:
-        process.terminate()
-    try:
-        process.wait(_STOP_SECONDS)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(_STOP_SECONDS)
-
-
-def _read_origin(process: subprocess.Popen[str]) -> str:
-    assert process.stdout is not None
-    ready, _, _ = select.select([process.stdout], [], [], _START_SECONDS)
-    line = process.stdout.readline().strip() if ready else ""
-    if not line.startswith("http://127.0.0.1:"):
-        raise MockServerError(f"the mock server process did not start (said {line!r})")
-    return line
-
-
-@contextmanager
-def mock_server(spec_path: Path) -> Iterator[MockServer]:
-    """The Nova Post mock serving ``spec_path``, in a process of its own."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bench.prism", str(spec_path)],
-        cwd=ROOT,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    handle: MockServer | None = None
-    try:
-        handle = MockServer(API, _read_origin(process))
-        yield handle
-    finally:
-        if handle is not None:
-            handle.close()
-        assert process.stdin is not None
-        process.stdin.close()
-        _stop(process)
-        if process.stdout is not None:
-            process.stdout.close()
-
-
 # --- the section ------------------------------------------------------------------------------
 
 
@@ -365,7 +315,7 @@ def run() -> list[Row]:
     with tempfile.TemporaryDirectory(prefix="bench-prism-") as scratch:
         spec_path = Path(scratch) / "novapost.json"
         spec_path.write_text(json.dumps(spec), encoding="utf-8")
-        with mock_server(spec_path) as server:
+        with mock_server(API, spec_path=spec_path) as server:
             routes[1] = Route(
                 routes[1].label, SPEC_GET, auth_headers(spec, SPEC_GET, _mock_token(server, key))
             )
@@ -384,16 +334,3 @@ def run() -> list[Row]:
     about += f"; Prism {prism_version(prism)}" if prism is not None else ""
     rows[0] = replace(rows[0], note="; ".join(filter(None, [about, rows[0].note])))
     return rows
-
-
-def _child(spec_path: Path) -> None:
-    spec = json.loads(spec_path.read_text(encoding="utf-8"))
-    with serve(API, spec=spec, host="127.0.0.1") as server:
-        print(server.origin, flush=True)
-        sys.stdin.read()  # until the parent closes the pipe (or exits)
-
-
-if __name__ == "__main__":
-    if len(sys.argv) != 2:
-        raise SystemExit("usage: python -m bench.prism SPEC.json")
-    _child(Path(sys.argv[1]))

@@ -3,15 +3,17 @@
 A mock served from a thread of the measuring process would share its interpreter
 lock: the server's work would be timed as client work, and a load generator would
 throttle the server it loads. So each mock runs ``carrier_mocks.server.serve`` in a
-child process (``python -m bench.servers NAME``, a registry name) that prints its origin and serves
-until its stdin closes; the parent drives it through a ``MockServer`` handle, over
-HTTP on 127.0.0.1, exactly as a handle from ``serve()`` would. Tests may ask for
-an in-process server instead, which starts faster. ``redis_server()`` runs a
-throwaway ``redis-server`` (no persistence) on a free port, for the shared token cache.
+child process (``python -m bench.servers NAME [SPEC.json]``, a registry name) that
+prints its origin and serves until its stdin closes; the parent drives it through a
+``MockServer`` handle, over HTTP on 127.0.0.1, exactly as a handle from ``serve()``
+would. Tests may ask for an in-process server instead, which starts faster.
+``redis_server()`` runs a throwaway ``redis-server`` (no persistence) on a free
+port, for the shared token cache.
 """
 
 from __future__ import annotations
 
+import json
 import select
 import shutil
 import socket
@@ -21,6 +23,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from carrier_mocks.server import MockServer, MockServerError, serve
 from carriers.registry import names
@@ -45,14 +48,19 @@ def _read_origin(process: subprocess.Popen[str]) -> str:
 
 
 @contextmanager
-def mock_server(api: str, *, separate_process: bool = True) -> Iterator[MockServer]:
-    """A running mock of carrier ``api`` on a free port of 127.0.0.1, stopped on exit."""
+def mock_server(
+    api: str, *, separate_process: bool = True, spec_path: Path | None = None
+) -> Iterator[MockServer]:
+    """A running mock of carrier ``api`` on a free port of 127.0.0.1, stopped on exit.
+
+    ``spec_path`` (a JSON spec) replaces the spec the mock serves.
+    """
     if not separate_process:
-        with serve(api, host="127.0.0.1") as server:
+        with serve(api, host="127.0.0.1", spec=_spec(spec_path)) as server:
             yield server
         return
     process = subprocess.Popen(
-        [sys.executable, "-m", "bench.servers", api],
+        [sys.executable, "-m", "bench.servers", api, *([str(spec_path)] if spec_path else [])],
         cwd=ROOT,
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
@@ -124,14 +132,21 @@ def redis_server() -> Iterator[str]:
             process.wait(_STOP_SECONDS)
 
 
-def _child(api: str) -> None:
-    with serve(api, host="127.0.0.1") as server:
+def _spec(path: Path | None) -> dict[str, Any] | None:
+    if path is None:
+        return None
+    spec: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return spec
+
+
+def _child(api: str, spec_path: Path | None) -> None:
+    with serve(api, host="127.0.0.1", spec=_spec(spec_path)) as server:
         print(server.origin, flush=True)
         sys.stdin.read()  # until the parent closes the pipe (or exits)
 
 
 if __name__ == "__main__":
-    name = sys.argv[1] if len(sys.argv) == 2 else ""
+    name = sys.argv[1] if len(sys.argv) in (2, 3) else ""
     if name not in names():
-        raise SystemExit(f"usage: python -m bench.servers {'|'.join(names())}")
-    _child(name)
+        raise SystemExit(f"usage: python -m bench.servers {'|'.join(names())} [SPEC.json]")
+    _child(name, Path(sys.argv[2]) if len(sys.argv) == 3 else None)

@@ -10,6 +10,7 @@ import pytest
 
 from bench import prism
 from bench.prism import Outcome, Route, WrkResult, auth_headers, parse_wrk, route_rows
+from bench.servers import mock_server
 
 CLEAN = """\
 Running 8s test @ http://127.0.0.1:41000/v.1.0/dictionaries/currencies
@@ -128,7 +129,7 @@ def test_wrk_loads_the_mock_serving_the_vendored_spec(
     assert wrk is not None
     spec_path = tmp_path / "spec.json"
     spec_path.write_text(json.dumps(spec), encoding="utf-8")
-    with prism.mock_server(spec_path) as server:
+    with mock_server(prism.API, spec_path=spec_path) as server:
         key = "np_test_4f1c2b9e8a7d6c5b"
         headers = auth_headers(spec, prism.SPEC_GET, prism._mock_token(server, key))
         outcomes = [
