@@ -49,16 +49,7 @@ test: lint system-deps
 # skip, saying why.
 SYSTEM_PACKAGES := chromium redis-server
 system-deps:
-	@missing=""; for pkg in $(SYSTEM_PACKAGES); do \
-	  command -v $$pkg >/dev/null 2>&1 || missing="$$missing $$pkg"; done; \
-	[ -z "$$missing" ] || { \
-	  if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
-	    echo "installing$$missing (apt-get)"; \
-	    DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing >/dev/null 2>&1 || { \
-	      apt-get update -q >/dev/null 2>&1; for pkg in $$missing; do \
-	        DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$pkg >/dev/null 2>&1 \
-	          || echo "could not install $$pkg: the tests that need it will skip"; done; }; \
-	  else echo "missing and not installable here:$$missing; the tests that need them will skip"; fi; }
+	@sh tools/apt-install.sh "the tests that need them will skip" $(SYSTEM_PACKAGES)
 
 # TARGET=mock|url|live, NOVAPOST_URL=, SHIPYO_URL=, MAX_EXAMPLES=, SEED= are read from the environment.
 contract: venv
@@ -77,16 +68,7 @@ mock: venv
 # otherwise that section says it is missing. Prism itself comes from npm, into .cache/prism/.
 BENCH_PACKAGES := wrk
 bench-deps:
-	@missing=""; for pkg in $(BENCH_PACKAGES); do \
-	  command -v $$pkg >/dev/null 2>&1 || missing="$$missing $$pkg"; done; \
-	[ -z "$$missing" ] || { \
-	  if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
-	    echo "installing$$missing (apt-get)"; \
-	    DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing >/dev/null 2>&1 || { \
-	      apt-get update -q >/dev/null 2>&1; for pkg in $$missing; do \
-	        DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$pkg >/dev/null 2>&1 \
-	          || echo "could not install $$pkg: the bench rows that need it will say so"; done; }; \
-	  else echo "missing and not installable here:$$missing; the bench rows that need them will say so"; fi; }
+	@sh tools/apt-install.sh "the bench rows that need them will say so" $(BENCH_PACKAGES)
 
 # Starts its own mocks; prints the figures beside their targets, writes reports/bench.json.
 # BENCH_ARGS="--only prism" runs some sections (python -m bench --help).
