@@ -17,6 +17,7 @@ from starlette.requests import ClientDisconnect, Request
 __all__ = [
     "MAX_BODY_BYTES",
     "BadInput",
+    "BodyTooLarge",
     "as_float",
     "printable",
     "query_params",
@@ -37,6 +38,13 @@ class BadInput(Exception):
         self.message = message
 
 
+class BodyTooLarge(BadInput):
+    """The body is past the limit: a 413 where an operation documents one."""
+
+    def __init__(self) -> None:
+        super().__init__("Request body too large")
+
+
 async def read_body(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:
     """The request body, refused as soon as it is known to exceed ``limit``."""
     declared = request.headers.get("content-length")
@@ -44,14 +52,14 @@ async def read_body(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:
         if not declared.isdigit():
             raise BadInput("Invalid Content-Length header")
         if int(declared) > limit:
-            raise BadInput("Request body too large")
+            raise BodyTooLarge
     chunks: list[bytes] = []
     size = 0
     try:
         async for chunk in request.stream():
             size += len(chunk)
             if size > limit:
-                raise BadInput("Request body too large")
+                raise BodyTooLarge
             chunks.append(chunk)
     except ClientDisconnect:  # the client's fault: an answer nobody reads, not a traceback
         raise BadInput("Incomplete request body") from None

@@ -19,7 +19,7 @@ from starlette.requests import Request
 from carrier_mocks.openapi.document import MediaType, Operation, Parameter
 from carrier_mocks.openapi.prefer import CONTROL_QUERY
 from carrier_mocks.openapi.schemas import SchemaSet, ValidationFailure
-from carrier_mocks.parsing import BadInput, printable, read_body
+from carrier_mocks.parsing import BadInput, BodyTooLarge, printable, read_body
 
 __all__ = ["MAX_BODY_BYTES", "InputProblem", "check_request", "is_json"]
 
@@ -138,7 +138,7 @@ async def _check_body(op: Operation, request: Request, schemas: SchemaSet) -> In
         try:
             raw = await read_body(request, MAX_BODY_BYTES)
         except BadInput as exc:
-            kind = "too-large" if "too large" in exc.message else "invalid"
+            kind = "too-large" if isinstance(exc, BodyTooLarge) else "invalid"
             return InputProblem("body", "body", exc.message, kind)
     if not raw:
         if op.body_required:
