@@ -87,6 +87,17 @@ def config_for(spec: dict[str, Any], scratch: Path) -> Path:
 
 ROUTE = re.compile(r'"method": "(\w+)",\s*"url": "([^"]*)"')
 STATUS = re.compile(r"response\.status_code == ([0-9]{3})\b")
+PLACEHOLDER = re.compile(r"\{[^{}]*\}")
+
+
+def route_key(method: str, path: str) -> tuple[str, str]:
+    """An operation as method and path with its parameter names left out.
+
+    The generator writes Python names into its URL templates (``{shipmentNumber}``
+    becomes ``{shipment_number}``, ``{class}`` becomes ``{class_}``); only the
+    positions of the parameters say which operation a module is.
+    """
+    return method.lower(), PLACEHOLDER.sub("{}", path)
 
 
 def missing_code(spec: dict[str, Any], package_dir: Path) -> list[str]:
@@ -100,18 +111,19 @@ def missing_code(spec: dict[str, Any], package_dir: Path) -> list[str]:
     for module in (package_dir / "api").rglob("*.py"):
         text = module.read_text(encoding="utf-8")
         if route := ROUTE.search(text):
-            generated[(route[1], route[2])] = set(STATUS.findall(text))
+            generated[route_key(route[1], route[2])] = set(STATUS.findall(text))
     missing: list[str] = []
     for path, item in spec.get("paths", {}).items():
         for method in HTTP_METHODS:
             if not isinstance(item.get(method), dict):
                 continue
             name = f"{method.upper()} {path}"
-            if (method, path) not in generated:
+            written = generated.get(route_key(method, path))
+            if written is None:
                 missing.append(name)
                 continue
             for status in map(str, item[method].get("responses", {})):  # YAML: 200 is an int
-                if status.isdigit() and status not in generated[(method, path)]:
+                if status.isdigit() and status not in written:
                     missing.append(f"{name} response {status}")
     return missing
 
