@@ -31,6 +31,8 @@ from openapi_spec_validator import validate
 from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
 from referencing.exceptions import Unresolvable
 
+from tools import evidence
+
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_PAGES = ROOT / "specs" / "novapost" / "pages"
 DEFAULT_OUT = ROOT / "specs" / "novapost" / "openapi.json"
@@ -286,18 +288,23 @@ def pointer(loc: Loc) -> str:
 # --------------------------------------------------------------------------- fixes
 
 
+FixFunction = Callable[[Json], list[Json] | None]
+
+
 @dataclass(frozen=True)
 class Fix:
+    """A named fix; one that returns a list returns every place it touched."""
+
     name: str
     reason: str
-    apply: Callable[[Json], None]
+    apply: FixFunction
 
 
 FIXES: list[Fix] = []
 
 
-def fix(name: str, reason: str) -> Callable[[Callable[[Json], None]], Callable[[Json], None]]:
-    def register(fn: Callable[[Json], None]) -> Callable[[Json], None]:
+def fix(name: str, reason: str) -> Callable[[FixFunction], FixFunction]:
+    def register(fn: FixFunction) -> FixFunction:
         FIXES.append(Fix(name, reason, fn))
         return fn
 
@@ -517,7 +524,8 @@ def _operation_ids(spec: Json) -> None:
     taken = {name for name in ids if isinstance(name, str)}
     for path, method, op in operations(spec):
         if "operationId" not in op:
-            words = re.sub(r"[^A-Za-z0-9]+", "_", path).strip("_").lower()
+            snake = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", path)  # {shipmentNumber}
+            words = re.sub(r"[^A-Za-z0-9]+", "_", snake).strip("_").lower()
             name, n = f"{method}_{words}", 2
             while name in taken:  # '/a-b' and '/a_b' derive the same name
                 name, n = f"{method}_{words}_{n}", n + 1
@@ -650,18 +658,58 @@ def _validation_response(spec: Json) -> None:
         shared = spec["paths"][path].get("parameters")
         if not op.get("parameters") and not shared and not op.get("requestBody"):
             continue
-        errors = [
-            _resolved(spec, responses[code])
-            for code in sorted(responses)
-            if str(code).startswith("4") or str(code) == "default"
-        ]
-        content = next(
-            (r["content"] for r in errors if isinstance(r, dict) and r.get("content")), None
-        )
-        added: Json = {"description": "Validation error"}
-        if content is not None:
-            added["content"] = copy.deepcopy(content)
-        responses["422"] = added
+        responses["422"] = _error_response(spec, responses, "Validation error")
+
+
+def _error_response(spec: Json, responses: Json, description: str) -> Json:
+    """A response in the shape of the operation's other errors (their first content), or
+    of the API's shared ``Error`` schema when the operation documents no error body."""
+    errors = [
+        _resolved(spec, responses[code])
+        for code in sorted(responses)
+        if str(code).startswith("4") or str(code) == "default"
+    ]
+    content = next((r["content"] for r in errors if isinstance(r, dict) and r.get("content")), None)
+    if content is None and isinstance(_at(spec, "components", "schemas", "Error"), dict):
+        content = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+    added: Json = {"description": description}
+    if content is not None:
+        added["content"] = copy.deepcopy(content)
+    return added
+
+
+@fix(
+    "security-response",
+    "an operation that needs the JWT (by its page or by operation-security) is refused with "
+    "401 without one: the 401 is documented, in the shape of its other errors",
+)
+def _security_response(spec: Json) -> list[Json]:
+    touched: list[Json] = []
+    for path, method, op in operations(spec):
+        responses = op.get("responses")
+        if not op.get("security") or not isinstance(responses, dict) or "401" in responses:
+            continue
+        responses["401"] = _error_response(spec, responses, "Unauthorized")
+        touched.append({"operation": f"{method.upper()} {path}", "added": "401"})
+    return touched
+
+
+NO_CONTENT_STATUSES = ("204", "205", "304")
+
+
+@fix(
+    "no-content-statuses",
+    "HTTP forbids a body on 204, 205 and 304: content documented for them is dropped "
+    "(kept under x-vendored-dropped)",
+)
+def _no_content(spec: Json) -> list[Json]:
+    touched: list[Json] = []
+    for path, method, op in operations(spec):
+        for status, response in _members(op.get("responses")):
+            if status in NO_CONTENT_STATUSES and "content" in response:
+                _drop(response, "content", response["content"])
+                touched.append({"operation": f"{method.upper()} {path}", "status": status})
+    return touched
 
 
 PHONE_PATTERN = "^49[0-9]{9,10}$"
@@ -891,11 +939,89 @@ def _binary_media(spec: Json) -> None:
             n.value["schema"] = dict(BINARY_SCHEMA)
 
 
+def _parent(spec: Json, loc: Loc) -> tuple[Any, Any]:
+    """The container of the node at ``loc`` and its key there (an index in a list)."""
+    parent = follow(spec, loc[:-1])
+    return parent, int(loc[-1]) if isinstance(parent, list) else loc[-1]
+
+
+def _example_value(spec: Json, example: Json) -> tuple[Json, Loc] | None:
+    """An Example Object, through its $ref, and where it lives; None without a value."""
+    ref = example.get("$ref")
+    if isinstance(ref, str) and ref.startswith("#/components/examples/"):
+        target = resolve(spec, ref)
+        if isinstance(target, dict) and "value" in target:
+            return target, ("components", "examples", ref.rpartition("/")[2])
+        return None
+    return (example, ()) if "value" in example else None
+
+
+def example_sites(spec: Json) -> Iterator[evidence.Site]:
+    """Every example of the document beside the schema it must fit."""
+    for n in nodes(spec):
+        node = n.value
+        if n.kind == "schema":
+            if "example" in node:
+                holder, key = _parent(spec, n.loc)
+                yield _site(node, "example", holder, key, n.loc, n.loc)
+            continue
+        if n.kind not in {"media", "parameter", "header"} or not isinstance(
+            node.get("schema"), dict
+        ):
+            continue
+        if n.kind == "media" and is_binary(n.loc[-1]):
+            continue  # bytes: an example there is no JSON value to judge
+        schema_loc = (*n.loc, "schema")
+        array = n.kind == "parameter" and node["schema"].get("type") == "array"
+        if "example" in node:
+            yield _site(node, "example", node, "schema", schema_loc, n.loc, array)
+        for name, example in _members(node.get("examples")):
+            found = _example_value(spec, example)
+            if found is not None:
+                target, where = found
+                loc = where or (*n.loc, "examples", name)
+                yield _site(target, "value", node, "schema", schema_loc, loc, array)
+
+
+def _site(
+    owner: Json,
+    field: str,
+    holder: Any,
+    key: Any,
+    schema_loc: Loc,
+    loc: Loc,
+    array_parameter: bool = False,
+) -> evidence.Site:
+    def write(value: Any) -> None:
+        owner[field] = value
+
+    def drop() -> None:
+        _drop(owner, field, owner[field])
+
+    return evidence.Site(
+        owner[field], holder, key, schema_loc, (*loc, field), write, drop, array_parameter
+    )
+
+
+@fix(
+    "examples-as-evidence",
+    "the docs' examples show what the server sends and takes: a schema they contradict is "
+    "widened exactly where they do (nullable, another type, ids for objects, an enum value, "
+    "a format or bound they break, a required field they omit; JSON inside a string decoded)",
+)
+def _examples_as_evidence(spec: Json) -> list[Json]:
+    return evidence.widen(spec, example_sites(spec))
+
+
 def apply_fixes(spec: Json) -> Json:
     spec = copy.deepcopy(spec)
+    record: Json = {}
     for f in FIXES:
-        f.apply(spec)
-    spec["x-vendored-fixes"] = {f.name: f.reason for f in FIXES}
+        touched = f.apply(spec)
+        record[f.name] = {"reason": f.reason}
+        if touched is not None:
+            record[f.name]["touched"] = touched
+    spec["x-vendored-fixes"] = record
     return spec
 
 

@@ -42,6 +42,14 @@ OPERATIONS = {
     ("post", "/webhooks"): "webhooks.post_webhooks",
     ("get", "/webhooks"): "webhooks.get_webhooks",
     ("delete", "/webhooks/{id}"): "webhooks.delete_webhooks_id",
+    ("get", "/registers"): "registers.get_registers",
+    ("post", "/registers"): "registers.post_registers",
+    ("post", "/registers/{registerId}/rename"): "registers.post_registers_register_id_rename",
+    ("delete", "/registers/{registerId}"): "registers.delete_registers_register_id",
+    ("get", "/registers/{registerId}/document"): "registers.get_registers_register_id_document",
+    ("get", "/tracking/{shipmentNumber}"): "tracking.get_tracking_shipment_number",
+    ("get", "/dictionaries/exchange-rates"): "tracking.get_dictionaries_exchange_rates",
+    ("patch", "/sdk/php"): "tracking.patch_sdk_php",
 }
 
 
@@ -106,7 +114,12 @@ def test_security_and_servers(spec: dict[str, Any]) -> None:
 
 
 def test_components_repeated_across_pages_merge(spec: dict[str, Any]) -> None:
-    assert set(spec["components"]["responses"]) == {"Unauthorized", "Validation", "Time-out"}
+    assert set(spec["components"]["responses"]) == {
+        "Unauthorized",
+        "Validation",
+        "Time-out",
+        "NotFound",
+    }
     assert schema(spec, "Pagination")["required"] == ["page", "limit", "total"]
     errors = schema(spec, "Error")["properties"]["errors"]
     assert errors == {"type": "object", "additionalProperties": {"type": "string"}}
