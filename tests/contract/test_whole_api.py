@@ -62,7 +62,9 @@ def test_the_whole_api_passes_against_the_mock(
     assert "contract: passed" in out
     assert whole_api == 24
     assert f"2xx reached: {whole_api} of {whole_api} operations" in nova_post
-    rows = [line for line in nova_post.splitlines() if re.match(r"(GET|POST|PUT|PATCH|DELETE) /", line)]
+    rows = [
+        line for line in nova_post.splitlines() if re.match(r"(GET|POST|PUT|PATCH|DELETE) /", line)
+    ]
     assert len(rows) == whole_api
     for row in rows:
         assert row.rstrip().endswith("-"), f"a documented status was not reached: {row}"

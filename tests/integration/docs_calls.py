@@ -153,7 +153,6 @@ def call_all(spec: dict[str, Any]) -> dict[str, str]:
     return outcomes
 
 
-
 def main() -> None:
     spec = json.loads(Path(sys.argv[1]).read_text(encoding="utf-8"))
     print(json.dumps(call_all(spec)))

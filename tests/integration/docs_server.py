@@ -129,11 +129,14 @@ def docs_server(*pages: Path) -> Iterator[str]:
             length = int(self.headers.get("Content-Length") or 0)
             self.rfile.read(length)
             path = urlsplit(self.path).path.removeprefix(BASE_PATH)
-            for method, pattern, answer in table:
-                if method == self.command and pattern.match(path):
-                    break
-            else:
-                answer = Answer(404, "application/json", b'{"errors": {"": "Not found"}}')
+            answer = next(
+                (
+                    a
+                    for method, pattern, a in table
+                    if method == self.command and pattern.match(path)
+                ),
+                Answer(404, "application/json", b'{"errors": {"": "Not found"}}'),
+            )
             self.send_response(answer.status)
             if answer.media_type:
                 self.send_header("Content-Type", answer.media_type)
