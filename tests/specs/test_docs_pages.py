@@ -268,3 +268,36 @@ def test_an_operation_the_generator_overwrites_fails_generation(tmp_path: Path) 
     path.write_text(json.dumps(spec), encoding="utf-8")
     with pytest.raises(generate.GenerateError, match=r"no code for GET /a$"):
         generate.generate_into("twins_client", path, tmp_path / "out")
+
+
+def test_widened_fields_read_what_the_docs_show(client_root: Path) -> None:
+    """The README's promise: int | str, RegisterShipment | str, TrackingInvoice | None."""
+    models = importlib.import_module(f"{PACKAGE}.models")
+    shipment = "5c0e2d9a-7b41-4e36-9f0a-2a8b6c1d3e45"
+    register = models.Register.from_dict(
+        {
+            "id": 7,
+            "name": "Evening",
+            "responsiblePerson": "Marta Zielińska",
+            "shipments": [shipment, {"id": shipment}],
+            "closedAt": None,
+        }
+    )
+    assert register.responsible_person == "Marta Zielińska"
+    assert register.shipments[0] == shipment
+    assert isinstance(register.shipments[1], models.RegisterShipment)
+    assert register.closed_at is None
+    assert (
+        models.Register.from_dict(
+            {"id": 7, "name": "n", "shipments": [], "responsiblePerson": 3}
+        ).responsible_person
+        == 3
+    )
+    tracking = models.Tracking.from_dict(
+        {"number": "1", "status": "returnedToSender", "invoice": None}
+    )
+    assert tracking.invoice is None
+    paid = models.Tracking.from_dict(
+        {"number": "1", "status": "accepted", "invoice": {"amount": 5}}
+    )
+    assert isinstance(paid.invoice, models.TrackingInvoice)
