@@ -291,6 +291,8 @@ def _resolve_hints(cls: type[Any]) -> Mapping[str, Any]:
 
 
 def _type_name(tp: Any) -> str:
+    if tp is type(None):
+        return "None"
     return getattr(tp, "__name__", None) or str(tp).replace("typing.", "")
 
 
