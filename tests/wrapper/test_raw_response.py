@@ -119,13 +119,18 @@ def test_mypy_infers_raw_and_item_types_and_refuses_misuse(
 ) -> None:
     source = tmp_path / "typed.py"
     source.write_text(textwrap.dedent(TYPED), encoding="utf-8")
-    path = os.pathsep.join(
-        [str(paged_site), str(ROOT / "wrapper"), str(ROOT / "generated")]
-    )
+    path = os.pathsep.join([str(paged_site), str(ROOT / "wrapper"), str(ROOT / "generated")])
     proc = subprocess.run(
         [
-            sys.executable, "-m", "mypy", "--strict", "--no-incremental",
-            "--follow-imports=silent", "--cache-dir", str(tmp_path / "cache"), str(source),
+            sys.executable,
+            "-m",
+            "mypy",
+            "--strict",
+            "--no-incremental",
+            "--follow-imports=silent",
+            "--cache-dir",
+            str(tmp_path / "cache"),
+            str(source),
         ],
         env={**os.environ, "MYPYPATH": path},
         cwd=tmp_path,
