@@ -130,20 +130,33 @@ async def test_a_body_the_parser_gives_up_on_is_returned_as_decoded_json(
     await np.aclose()
 
 
-def test_a_missing_required_field_deep_in_a_list_falls_back_to_the_json(
+@pytest.mark.parametrize(
+    ("change", "where"),
+    [
+        ({"number": None}, "$.items[0]: missing required field 'number'"),
+        ({"createdAt": "last Tuesday"}, "$.items[0].createdAt: expected an ISO 8601 datetime"),
+    ],
+)
+def test_a_body_the_parser_gives_up_on_deep_down_is_named_by_its_deepest_path(
     make_paged: Callable[..., PagedApi],
     paged_router: respx.MockRouter,
     paged_tokens: TokenIssuer,
     caplog: pytest.LogCaptureFixture,
+    change: dict[str, Any],
+    where: str,
 ) -> None:
-    body = registers_page()
-    del body["items"][0]["number"]
+    body = registers_page(**change)
+    body["items"][0] = {k: v for k, v in body["items"][0].items() if v is not None}
     paged_router.get("/registers").respond(200, json=body)
+    np = make_paged()
     with caplog.at_level(logging.WARNING, logger="carriers"):
-        result = make_paged().call(endpoint("registers.list_registers"))
-    assert result == body
+        result = np.call(endpoint("registers.list_registers"))
+    assert result == body  # no model could be built: the decoded JSON
     (warning,) = warnings_of(caplog)
-    assert "missing required field 'number'" in warning
+    assert where in warning
+    with pytest.raises(errors.ResponseValidationError) as caught:
+        np.with_options(strict_responses=True).call(endpoint("registers.list_registers"))
+    assert where in str(caught.value)
 
 
 @pytest.mark.parametrize("strict", [False, True])

@@ -3,8 +3,7 @@
 The generated functions trust the body: ``from_dict`` raises ``KeyError``,
 ``TypeError`` or ``ValueError`` on a missing field or a bad date, and silently keeps
 a number where the model says ``str``. Here those failures, and type mismatches
-found by checking the parsed model against its annotations (the message names the
-deepest mismatching path, in the body's own field names), are either raised as
+found by checking the parsed model against its annotations, are either raised as
 ``ResponseValidationError`` (``strict_responses=True``, and always while minting)
 or, by default, logged once as a warning while the call returns what it could
 parse: the model as parsed when only the checks failed, the decoded JSON body (a
@@ -13,12 +12,18 @@ all is an error either way: nothing could be parsed. Unknown extra fields are
 tolerated (the models keep them in ``additional_properties``). So is JSON nested
 deeper than the parser or the checks can recurse (``"[" * 100000``): its
 ``RecursionError`` is the body's fault.
+
+Either way the message names the deepest mismatching path, in the body's own field
+names (``$.items[0].responsiblePerson: expected int, got str``): found in the parsed
+model, or, when the parser gave up, by checking the decoded body against the models
+the endpoint may return (:func:`locate`).
 """
 
 from __future__ import annotations
 
 import datetime
 import importlib
+import inspect
 import io
 import json
 import re
@@ -159,6 +164,14 @@ def _decoded(response: httpx.Response) -> tuple[bool, Any]:
         return False, None
 
 
+def _deepest(function: Callable[..., Any], body: Any, outcome: _Unparsed) -> str:
+    """The parser's complaint, led by the deepest path where the body breaks its model
+    (not for an undocumented status: no model was tried)."""
+    detail = outcome.detail
+    where = locate(function, body) if outcome.cause is not None else None
+    return detail if where is None else f"{where} ({detail})"
+
+
 def _settle(
     function: Callable[..., Any],
     response: httpx.Response | None,
@@ -172,11 +185,15 @@ def _settle(
         failure = _invalid(response, outcome.detail)
         failure.__cause__ = outcome.cause
         if strict:
+            decoded, parsed = _decoded(response)
+            if decoded:
+                failure = _invalid(response, _deepest(function, parsed, outcome))
+                failure.__cause__ = outcome.cause
             raise failure
         decoded, parsed = _decoded(response)
         if not decoded:  # not JSON: nothing to return
             raise failure
-        _warn(function, response, outcome.detail)
+        _warn(function, response, _deepest(function, parsed, outcome))
         return RawResponse(response, parsed)
     parsed = outcome.parsed
     try:
@@ -304,19 +321,21 @@ def _is_unset(tp: Any) -> bool:
 Path = tuple[str | int, ...]
 
 
-def check_value(value: Any, hint: Any = Any, path: Path = ()) -> None:
+def check_value(value: Any, hint: Any = Any, path: Path = (), *, body: bool = False) -> None:
     """Raise ``ModelMismatch`` when ``value`` does not fit ``hint`` (recursing into models).
 
     Only what JSON can express is checked; anything unknown is accepted. When no arm
     of a union fits, the failure of the arm that got deepest is raised (``list[Item]
-    | Unset`` holding a bad item names the item's field, not the union).
+    | Unset`` holding a bad item names the item's field, not the union). ``body``:
+    ``value`` is the decoded JSON a model is built from (objects for models, strings
+    for dates), as when the generated parser gave up on it.
     """
-    if attrs.has(type(value)) and hint is Any:
+    if not body and attrs.has(type(value)) and hint is Any:
         hint = type(value)
     if hint is Any or isinstance(hint, TypeVar):
         if isinstance(value, list):
             for index, item in enumerate(value):
-                check_value(item, Any, (*path, index))
+                check_value(item, Any, (*path, index), body=body)
         return
     origin = typing.get_origin(hint)
     args = typing.get_args(hint)
@@ -324,16 +343,18 @@ def check_value(value: Any, hint: Any = Any, path: Path = ()) -> None:
         failures: list[ModelMismatch] = []
         for arm in args:
             try:
-                check_value(value, arm, path)
+                check_value(value, arm, path, body=body)
             except ModelMismatch as failure:
-                failures.append(failure)
+                if not _is_unset(arm):  # "absent" explains nothing about a value
+                    failures.append(failure)
                 continue
             return
-        deepest = max(failures, key=lambda failure: len(failure.path))
-        if len(deepest.path) > len(path):
-            raise deepest
         expected = " | ".join(_type_name(a) for a in args if not _is_unset(a))
-        raise ModelMismatch(path, f"expected {expected}, got {type(value).__name__}")
+        problem = f"expected {expected}, got {type(value).__name__}"
+        deepest = max(failures, key=lambda failure: len(failure.path), default=None)
+        if deepest is not None and (len(deepest.path) > len(path) or len(failures) == 1):
+            raise deepest
+        raise ModelMismatch(path, problem)
     if origin is Literal:
         if value not in args:
             raise ModelMismatch(path, f"not one of the allowed values {list(args)!r}")
@@ -343,14 +364,14 @@ def check_value(value: Any, hint: Any = Any, path: Path = ()) -> None:
             raise ModelMismatch(path, f"expected a list, got {type(value).__name__}")
         item_hint = args[0] if args else Any
         for index, item in enumerate(value):
-            check_value(item, item_hint, (*path, index))
+            check_value(item, item_hint, (*path, index), body=body)
         return
     if origin in (dict, typing.Dict, Mapping):  # noqa: UP006
         if not isinstance(value, dict):
             raise ModelMismatch(path, f"expected an object, got {type(value).__name__}")
         value_hint = args[1] if len(args) == 2 else Any
         for key, item in value.items():
-            check_value(item, value_hint, (*path, key))
+            check_value(item, value_hint, (*path, key), body=body)
         return
     if hint is type(None) or hint is None:
         if value is not None:
@@ -365,10 +386,15 @@ def check_value(value: Any, hint: Any = Any, path: Path = ()) -> None:
     elif hint is str:
         ok = isinstance(value, str)
     elif hint in (datetime.datetime, datetime.date):
-        ok = isinstance(value, hint)
+        if body and not _is_iso(value, hint):
+            raise ModelMismatch(path, f"expected an ISO 8601 {hint.__name__} string")
+        ok = body or isinstance(value, hint)
     elif hint in (typing.BinaryIO, typing.IO):
         # A file's payload (BytesIO): typing.BinaryIO is no runtime base class of it.
         ok = isinstance(value, io.IOBase)
+    elif body and isinstance(hint, type) and attrs.has(hint):
+        _check_object(value, hint, path)
+        return
     elif isinstance(hint, type):
         ok = isinstance(value, hint)
         if ok and attrs.has(hint):
@@ -387,3 +413,49 @@ def _check_model(model: Any, path: Path) -> None:
         if name == "additional_properties" or name not in hints:
             continue
         check_value(getattr(model, name), hints[name], (*path, name))
+
+
+def _is_iso(value: Any, hint: type[datetime.date]) -> bool:
+    """Whether a body's value is a date (or date-time) string the generated parser reads."""
+    try:
+        hint.fromisoformat(value)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+def _check_object(value: Any, model: type[Any], path: Path) -> None:
+    """The decoded JSON of a model: an object with its required fields, each fitting."""
+    if not isinstance(value, dict):
+        raise ModelMismatch(path, f"expected an object, got {type(value).__name__}")
+    hints = _hints(model)
+    for attribute in attrs.fields(model):
+        name = attribute.name
+        if name == "additional_properties" or name not in hints:
+            continue
+        key = _key_for(name, value)
+        if key is None:
+            if attribute.default is attrs.NOTHING:
+                raise ModelMismatch(path, f"missing required field {name!r}")
+            continue
+        check_value(value[key], hints[name], (*path, key), body=True)
+
+
+def locate(function: Callable[..., Any], body: Any) -> ModelMismatch | None:
+    """Where a body the generated parser gave up on breaks the model it was parsed into.
+
+    The parser does not say which model it was building; ``function``'s annotation
+    (``Response[A | B]``) names the candidates. Those the body fits cannot be it; of
+    the others, the deepest failure is the one reported.
+    """
+    annotation = inspect.signature(function).return_annotation
+    failures: list[ModelMismatch] = []
+    for union in typing.get_args(annotation):
+        for model in typing.get_args(union) or (union,):
+            try:
+                check_value(body, model, body=True)
+            except ModelMismatch as failure:
+                failures.append(failure)
+            except RecursionError:
+                return None
+    return max(failures, key=lambda failure: len(failure.path)) if failures else None
