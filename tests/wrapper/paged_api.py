@@ -134,6 +134,15 @@ INFO = CarrierInfo(
 )
 
 
+def novapost_with_registers(novapost_spec: Path) -> dict[str, Any]:
+    """The vendored Nova Post spec plus ``GET /registers`` (``registers.list_registers``)."""
+    spec: dict[str, Any] = json.loads(novapost_spec.read_text(encoding="utf-8"))
+    spec["paths"]["/registers"] = SPEC["paths"]["/registers"]
+    for name in ("Register", "RegisterPage"):
+        spec["components"]["schemas"][name] = SPEC["components"]["schemas"][name]
+    return spec
+
+
 def generate(root: Path) -> Path:
     """Generate ``pagedapi_client`` under ``root`` and make it importable here."""
     spec = root / "openapi.json"
