@@ -7,6 +7,7 @@ operation and the deepest mismatching path; ``strict_responses=True`` raises
 
 from __future__ import annotations
 
+import json
 import logging
 import typing
 from collections.abc import Callable
@@ -16,6 +17,8 @@ import pytest
 import respx
 from carriers import NovaPost, Shipyo, errors
 from carriers._calls import ModelMismatch, check_value
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from novapost_client.api.authorization import get_clients_authorization
 from novapost_client.models import JwtResponse
 from novapost_client.types import Unset
@@ -272,3 +275,64 @@ def test_shipyo_calls_are_lenient_too(
     assert envelope.success == "yes"
     (warning,) = warnings_of(caplog)
     assert "$.success: expected bool, got str" in warning
+
+
+_SCALARS = (
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=4)
+)
+_JSON = st.recursive(
+    _SCALARS,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner),
+    max_leaves=6,
+)
+_FIELD = _SCALARS | _JSON | st.just("2027-01-01T00:00:00+00:00")
+_ITEMS = st.fixed_dictionaries(
+    {"id": _FIELD, "number": _FIELD, "responsiblePerson": _FIELD},
+    optional={"createdAt": _FIELD},
+)
+_PAGES = st.fixed_dictionaries(
+    {"current_page": _FIELD, "last_page": _FIELD, "per_page": _FIELD, "total": _FIELD},
+    optional={"items": st.lists(_ITEMS, max_size=3) | _FIELD},
+)
+
+
+def test_any_json_body_gives_a_checked_model_the_json_or_one_warning(
+    make_paged: Callable[..., PagedApi],
+    paged_router: respx.MockRouter,
+    paged_tokens: TokenIssuer,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Whatever JSON a server sends: lenient returns the model (one warning unless it
+    checks clean) or the JSON itself (one warning); strict returns a clean model or
+    raises ResponseValidationError naming a path. Nothing else escapes."""
+    lenient, strict = make_paged(), make_paged(strict_responses=True)
+    route = paged_router.get("/registers")
+    list_registers = endpoint("registers.list_registers")
+
+    @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(body=_PAGES | _JSON)
+    def check(body: Any) -> None:
+        # as text: respx sends no body at all for json=None
+        route.respond(200, content=json.dumps(body), headers={"content-type": "application/json"})
+        caplog.clear()
+        with caplog.at_level(logging.WARNING, logger="carriers"):
+            result = lenient.call(list_registers)
+        try:
+            check_value(result)
+            clean = type(result).__name__ == "RegisterPage"
+        except ModelMismatch:
+            clean = False
+        if type(result).__name__ != "RegisterPage":
+            assert result == body
+        assert len(warnings_of(caplog)) == (0 if clean else 1)
+        if clean:
+            assert strict.call(list_registers) is not None
+        else:
+            with pytest.raises(errors.ResponseValidationError, match=r"\$"):
+                strict.call(list_registers)
+
+    check()
