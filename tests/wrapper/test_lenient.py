@@ -133,6 +133,17 @@ async def test_a_body_the_parser_gives_up_on_is_returned_as_decoded_json(
     await np.aclose()
 
 
+def test_an_undocumented_2xx_status_returns_the_json_with_a_warning(
+    make_np: Callable[..., NovaPost], np_api: respx.MockRouter, caplog: pytest.LogCaptureFixture
+) -> None:
+    np_api.get("/clients/authorization").respond(202, json={"jwt": "x"})
+    with caplog.at_level(logging.WARNING, logger="carriers"):
+        result = make_np().call(get_clients_authorization, api_key="k")
+    assert result == {"jwt": "x"}
+    (warning,) = warnings_of(caplog)
+    assert "HTTP 202 body does not match the spec: status not documented" in warning
+
+
 @pytest.mark.parametrize(
     ("change", "where"),
     [
