@@ -182,18 +182,13 @@ def _settle(
     assert response is not None  # a generated function returns only after a response
     strict = strict or _strictness.forced()
     if isinstance(outcome, _Unparsed):
-        failure = _invalid(response, outcome.detail)
-        failure.__cause__ = outcome.cause
-        if strict:
-            decoded, parsed = _decoded(response)
-            if decoded:
-                failure = _invalid(response, _deepest(function, parsed, outcome))
-                failure.__cause__ = outcome.cause
-            raise failure
         decoded, parsed = _decoded(response)
-        if not decoded:  # not JSON: nothing to return
+        detail = _deepest(function, parsed, outcome) if decoded else outcome.detail
+        if strict or not decoded:  # not JSON: nothing to return
+            failure = _invalid(response, detail)
+            failure.__cause__ = outcome.cause
             raise failure
-        _warn(function, response, _deepest(function, parsed, outcome))
+        _warn(function, response, detail)
         return RawResponse(response, parsed)
     parsed = outcome.parsed
     try:
