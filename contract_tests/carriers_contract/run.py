@@ -199,7 +199,9 @@ def sandbox_key(target: Target) -> str:
     """
     assert target.sandbox_phone is not None and target.base_url is not None
     facade = target.carrier.facade_class()
-    with facade.sandbox(phone=target.sandbox_phone, base_url=target.base_url):
+    with facade.sandbox(
+        phone=target.sandbox_phone, base_url=target.base_url, strict_responses=True
+    ):
         pass
     stored = KeyStore().get(target.sandbox_phone, target.base_url)
     assert stored is not None, "sandbox() stores the key it uses"

@@ -110,7 +110,9 @@ def register() -> None:
     """Register the provider for the carrier under test (called from the hooks module)."""
     info = registry.get(os.environ["CONTRACT_CARRIER"])
     facade = info.facade_class()(
-        api_key=os.environ["CONTRACT_API_KEY"], base_url=os.environ["CONTRACT_BASE_URL"]
+        api_key=os.environ["CONTRACT_API_KEY"],
+        base_url=os.environ["CONTRACT_BASE_URL"],
+        strict_responses=True,  # the suite judges servers: nothing read leniently
     )
     provider = type(f"{info.title.replace(' ', '')}JWT", (WrapperJWT,), {"facade": facade})
     statuses = sorted(facade.auth.token_failure_statuses)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import secrets
 import threading
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -17,6 +18,9 @@ import pytest
 import respx
 from carriers import NovaPost, Shipyo, _hooks
 from carriers import auth as auth_module
+
+from . import paged_api
+from .paged_api import PagedApi
 
 NP_BASE = NovaPost.INFO.environments["sandbox"]
 SH_BASE = Shipyo.INFO.environments["production"]
@@ -221,6 +225,41 @@ def make_sh(clock: FakeClock, sleeper: Sleeper, sh_key: str) -> Iterator[Callabl
         hooks = {name: kwargs.pop(name) for name in _HOOKS if name in kwargs}
         with _hooks.replaced(**hooks):
             client = Shipyo(**kwargs)
+        made.append(client)
+        return client
+
+    yield make
+    for client in made:
+        client.close()
+
+
+@pytest.fixture(scope="session")
+def paged_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``pagedapi_client`` generated once per run, importable in this process."""
+    return paged_api.generate(tmp_path_factory.mktemp("pagedapi"))
+
+
+@pytest.fixture
+def paged_router(paged_site: Path) -> Iterator[respx.MockRouter]:
+    with respx.mock(base_url=paged_api.BASE, assert_all_called=False) as router:
+        yield router
+
+
+@pytest.fixture
+def paged_tokens(paged_router: respx.MockRouter, clock: FakeClock, np_key: str) -> TokenIssuer:
+    issuer = TokenIssuer(clock, np_key)
+    paged_router.get("/clients/authorization").mock(side_effect=issuer)
+    return issuer
+
+
+@pytest.fixture
+def make_paged(paged_site: Path, np_key: str) -> Iterator[Callable[..., PagedApi]]:
+    """The facade over ``pagedapi_client`` (Nova Post's auth flow, the np_key)."""
+    made: list[PagedApi] = []
+
+    def make(**kwargs: Any) -> PagedApi:
+        kwargs.setdefault("api_key", np_key)
+        client = PagedApi(**kwargs)
         made.append(client)
         return client
 

@@ -201,7 +201,8 @@ def _np_bad_date(np: NovaPost, api: respx.MockRouter, tokens: TokenIssuer) -> ob
     api.post("/test-api-keys").respond(
         200, json={"apiKey": key, "createdAt": key, "expDate": key, "status": "Active"}
     )
-    return np.call(post_test_api_keys, body=PostTestApiKeysBody(phone="498213437654"))
+    strict = np.with_options(strict_responses=True)  # lenient: tests/wrapper/test_lenient.py
+    return strict.call(post_test_api_keys, body=PostTestApiKeysBody(phone="498213437654"))
 
 
 @np_scenario("401 twice")

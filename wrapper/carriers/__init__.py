@@ -21,6 +21,7 @@ from ._version import __version__
 if TYPE_CHECKING:
     from . import errors, registry
     from ._base import Carrier
+    from ._raw import RawResponse
     from .auth import JWTAuth, NovaPostAuth, ShipyoAuth
     from .errors import (
         APIConnectionError,
@@ -79,6 +80,7 @@ _WHERE: dict[str, str] = {
     "StoredKey": "keystore",
     "NovaPost": "novapost",
     "Options": "options",
+    "RawResponse": "_raw",
     "RedactingFilter": "redaction",
     "install_redaction": "redaction",
     "CarrierInfo": "registry",
@@ -109,6 +111,7 @@ __all__ = [
     "Options",
     "PermissionDeniedError",
     "RateLimitError",
+    "RawResponse",
     "RedactingFilter",
     "ResponseTooLargeError",
     "ResponseValidationError",

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from types import TracebackType
 from typing import Any, ClassVar, Generic, ParamSpec, Protocol, Self, TypeVar, Unpack, overload
 
 import httpx
 
-from . import _config, _hooks, token_cache
+from . import _config, _hooks, _pagination, token_cache
 from ._calls import Parsed, acall_endpoint, call_endpoint
 from ._generated import carrier_client_class
+from ._pagination import PagedEndpoint
+from ._raw import RawCalls, RawResponse
 from .auth import JWTAuth
 from .options import OptionArgs, Options
 from .redaction import install_redaction, register_secret
@@ -246,11 +248,18 @@ class Carrier(Generic[ClientT]):
         ``endpoint`` is a generated api module (typed: its arguments are checked and
         the result is its 2xx model) or one of its ``sync_detailed``/``sync``
         functions; ``sync_detailed`` is called with ``client=self.client`` and
-        ``kwargs``.
+        ``kwargs``. A 2xx body that does not fit the spec raises
+        ``ResponseValidationError`` under ``strict_responses=True``; by default one
+        warning names its deepest mismatching path and the call returns the model as
+        parsed, or the decoded JSON (dict or list) when the model could not be built.
         """
         if args:
             raise TypeError("endpoint arguments are keyword-only")
-        return call_endpoint(self._client, endpoint, self.INFO.package, kwargs)
+        return self._raw_call(endpoint, kwargs).parsed
+
+    def _raw_call(self, endpoint: object, kwargs: dict[str, Any]) -> RawResponse[Any]:
+        strict = self._options.strict_responses
+        return call_endpoint(self._client, endpoint, self.INFO.package, kwargs, strict=strict)
 
     @overload
     async def acall(self, endpoint: Endpoint[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T: ...
@@ -260,7 +269,47 @@ class Carrier(Generic[ClientT]):
         """``call`` for asyncio: runs the endpoint's ``asyncio_detailed``."""
         if args:
             raise TypeError("endpoint arguments are keyword-only")
-        return await acall_endpoint(self._client, endpoint, self.INFO.package, kwargs)
+        return (await self._raw_acall(endpoint, kwargs)).parsed
+
+    async def _raw_acall(self, endpoint: object, kwargs: dict[str, Any]) -> RawResponse[Any]:
+        strict = self._options.strict_responses
+        return await acall_endpoint(
+            self._client, endpoint, self.INFO.package, kwargs, strict=strict
+        )
+
+    @property
+    def with_raw_response(self) -> RawCalls:
+        """``call``/``acall`` that return a ``RawResponse``: status, headers, body, parsed."""
+        return RawCalls(self)
+
+    def paginate(
+        self, endpoint: PagedEndpoint[P, T], /, *args: P.args, **kwargs: P.kwargs
+    ) -> Iterator[T]:
+        """Every item of every page of a paged list operation (``page``, ``limit``).
+
+        Starts at ``page`` (default 1), one ``call`` per page, each within the
+        ``deadline``; stops after ``last_page`` or an empty page. A non-paged
+        endpoint is a ``TypeError`` before any request.
+        """
+        if args:
+            raise TypeError("endpoint arguments are keyword-only")
+        strict = self._options.strict_responses
+        return _pagination.paginate(self._call_parsed, endpoint, kwargs, strict=strict)
+
+    def apaginate(
+        self, endpoint: PagedEndpoint[P, T], /, *args: P.args, **kwargs: P.kwargs
+    ) -> AsyncIterator[T]:
+        """``paginate`` for asyncio: ``async for item in np.apaginate(...)``."""
+        if args:
+            raise TypeError("endpoint arguments are keyword-only")
+        strict = self._options.strict_responses
+        return _pagination.apaginate(self._acall_parsed, endpoint, kwargs, strict=strict)
+
+    def _call_parsed(self, endpoint: object, kwargs: dict[str, Any]) -> Any:
+        return self._raw_call(endpoint, kwargs).parsed
+
+    async def _acall_parsed(self, endpoint: object, kwargs: dict[str, Any]) -> Any:
+        return (await self._raw_acall(endpoint, kwargs)).parsed
 
     def close(self) -> None:
         """Close the sync HTTP client (use ``aclose`` when the async one was used)."""

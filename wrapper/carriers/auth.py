@@ -35,6 +35,7 @@ import jwt as pyjwt
 
 from . import _deadline
 from ._limits import aread_capped, read_capped
+from ._strictness import strict_amint, strict_mint
 from .errors import (
     APIConnectionError,
     APIStatusError,
@@ -269,8 +270,9 @@ class JWTAuth(httpx.Auth):
         refresh_ahead: bool = True,
         jitter: Callable[[float, float], float] | None = None,
     ) -> None:
-        self._mint = mint
-        self._amint = amint
+        # a token route's body is parsed strictly, whatever strict_responses says
+        self._mint = strict_mint(mint)
+        self._amint = strict_amint(amint)
         self._clock = clock or time.time
         self._margin = margin
         self._fallback = fallback_lifetime

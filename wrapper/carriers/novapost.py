@@ -130,7 +130,8 @@ class NovaPost(Carrier[novapost_client.AuthenticatedClient]):
                     post_test_api_keys,
                     cls.INFO.package,
                     {"body": PostTestApiKeysBody(phone=phone)},
-                )
+                    strict=True,  # a key worth storing, whatever the options say
+                ).parsed
             finally:
                 bootstrap.close()
             stored = cls._stored(store, phone, url, created)
@@ -163,10 +164,11 @@ class NovaPost(Carrier[novapost_client.AuthenticatedClient]):
                     post_test_api_keys,
                     cls.INFO.package,
                     {"body": PostTestApiKeysBody(phone=phone)},
+                    strict=True,  # a key worth storing, whatever the options say
                 )
             finally:
                 await bootstrap.aclose()
-            stored = cls._stored(store, phone, url, created)
+            stored = cls._stored(store, phone, url, created.parsed)
         else:
             logger.debug("reusing the stored sandbox API key from %s", store.path)
         return cls(stored.api_key, environment="sandbox", base_url=base_url, **options)

@@ -48,6 +48,7 @@ class OptionArgs(TypedDict, total=False):
     async_transport: httpx.AsyncBaseTransport | None
     token_cache: TokenCache | str | None
     refresh_ahead: bool
+    strict_responses: bool
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -65,6 +66,9 @@ class Options:
     (``redis://...``, ``file:///path``); None reads ``CARRIERS_TOKEN_CACHE``, else
     this process alone. ``refresh_ahead``: refresh a token in the background in the
     last minutes of its life, so that no caller waits for a mint.
+    ``strict_responses``: raise ``ResponseValidationError`` on a 2xx body that does
+    not fit the spec; off by default, such a body is returned as far as it parsed,
+    with one warning naming the deepest mismatching path (minting is always strict).
     """
 
     timeout: float | httpx.Timeout = DEFAULT_TIMEOUT
@@ -76,6 +80,7 @@ class Options:
     async_transport: httpx.AsyncBaseTransport | None = None
     token_cache: TokenCache | str | None = None
     refresh_ahead: bool = True
+    strict_responses: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "timeout", _config.check_timeout(self.timeout))
@@ -92,6 +97,8 @@ class Options:
             raise ConfigurationError("transport must be an httpx.BaseTransport")
         if not isinstance(self.refresh_ahead, bool):
             raise ConfigurationError("refresh_ahead must be True or False")
+        if not isinstance(self.strict_responses, bool):
+            raise ConfigurationError("strict_responses must be True or False")
         if self.async_transport is not None and not isinstance(
             self.async_transport, httpx.AsyncBaseTransport
         ):
