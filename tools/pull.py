@@ -267,10 +267,13 @@ def _check(staging: Path, manifest: dict[str, Any]) -> None:
         vendor.build(staging)
     except vendor.VendorError as exc:
         message = str(exc)
-        for entry in manifest["pages"]:
-            if message.startswith(f"{entry['file']}:") or f" {entry['file']}" in message:
-                message += f" (from {entry['source']})"
-                break
+        named = [
+            f"{entry['file']} from {entry['source']}"
+            for entry in manifest["pages"]
+            if re.search(rf"(^|\s){re.escape(entry['file'])}(:|\s|$)", message)
+        ]
+        if named:
+            message += f" ({'; '.join(named)})"
         raise PullError(f"the pulled pages do not vendor: {message}") from None
 
 
@@ -344,7 +347,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         config = portal_of(load_config(args.config), args.portal)
         with httpx.Client(timeout=TIMEOUT, follow_redirects=True) as client:
-            result = pull(config, args.pages, Fetcher(client))
+            result = pull(config, args.pages, Fetcher(client, backoff=BACKOFF))
     except PullError as exc:
         print(f"pull: error: {exc}", file=sys.stderr)
         print("pull: the committed pages are unchanged", file=sys.stderr)
