@@ -739,6 +739,34 @@ def test_make_vendor_prints_the_changelog_against_the_committed_spec(
     assert capsys.readouterr().out.splitlines()[1] == "API changelog: no change"
 
 
+def test_make_vendor_lists_the_generated_clients_changes_beside(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """As `make vendor` runs it: --client generated/novapost_client."""
+    pages, out = tmp_path / "pages", tmp_path / "openapi.json"
+    pages.mkdir()
+    page = (REAL_PAGES / "authorization.md").read_text("utf-8")
+    new_field = '"customerNumber":{"type":"string"},"apiKey":{"type":"string"'
+    (pages / "authorization.md").write_text(
+        page.replace('"apiKey":{"type":"string"', new_field, 1), "utf-8"
+    )
+    out.write_bytes((ROOT / "specs" / "novapost" / "openapi.json").read_bytes())
+    client = ROOT / "generated" / "novapost_client"
+    assert vendor.main(["--pages", str(pages), "--out", str(out), "--client", str(client)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[1:] == [
+        "API changelog: 1 change, 0 breaking for a client, 0 breaking for a server",
+        "",
+        "POST /test-api-keys",
+        "    response-optional-property-added: response 200 application/json: customerNumber  "
+        "[breaking: -]",
+        "",
+        "Generated client: 1 change(s)",
+        "  field-added: models.test_api_key_response.TestApiKeyResponse.customer_number "
+        "(str | Unset)",
+    ]
+
+
 # --------------------------------------------------------------------------- property
 
 

@@ -11,6 +11,7 @@ import json
 import os
 import socket
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -336,6 +337,14 @@ def test_retries_a_busy_page_then_gives_up(
     assert snapshot(pages) == before
 
 
+def test_the_limits_the_readme_gives() -> None:
+    assert (pull.TIMEOUT.connect, pull.TIMEOUT.read) == (10.0, 30.0)
+    assert pull.ATTEMPTS == 3
+    assert pull.MAX_BYTES == 4 * 1024 * 1024
+    assert {408, 429, 500, 502, 503, 504} <= pull.RETRY_STATUSES
+    assert not {400, 401, 403, 404} & pull.RETRY_STATUSES
+
+
 def test_timeout_and_size_limit(portal: Portal) -> None:
     portal.delay[f"{METHODS}/webhooks.md"] = 1.0
     with httpx.Client(timeout=0.2) as client:
@@ -396,7 +405,9 @@ def test_make_vendor_pull_runs_the_pull(portal: Portal, committed: tuple[Path, P
     pages, out = committed
     proc = subprocess.run(
         [
-            "make", "--no-print-directory", "-s", "vendor-pull", f"PORTAL={portal.origin}",
+            # this interpreter, and no venv made: -o takes the install stamp as done
+            "make", "--no-print-directory", "-s", "-o", ".venv/.installed-stamp", "vendor-pull",
+            f"BIN={Path(sys.executable).parent}", f"PORTAL={portal.origin}",
             f"PULL_ARGS=--pages {pages} --out {out}", "FAIL_ON=breaking", "CLIENT=",
         ],
         cwd=ROOT, capture_output=True, text=True, timeout=120, check=False,
