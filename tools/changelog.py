@@ -1,7 +1,8 @@
 """What changed between two OpenAPI documents, operation by operation, and whom it breaks.
 
-Every change carries a named rule (the ids follow oasdiff's checks, e.g.
-``request-parameter-became-required``), and every rule says whether it breaks
+Every change carries a named rule (modelled on oasdiff's checks, with their ids
+where oasdiff has one, e.g. ``request-parameter-became-required``), and every rule
+says whether it breaks
 
 - a **client**: code written for the old spec, talking to a server of the new one;
 - a **server**: a server written for the old spec, measured against the new one
@@ -63,8 +64,8 @@ _RULES = [
     Rule("request-parameter-enum-value-added", False, True, "a parameter accepts a new value"),
     Rule("request-parameter-enum-value-removed", True, False, "a parameter refuses a value"),
     # request body
-    Rule("new-required-request-body", True, False, "a new required request body"),
-    Rule("new-optional-request-body", False, True, "a new optional request body"),
+    Rule("added-required-request-body", True, False, "a new required request body"),
+    Rule("added-optional-request-body", False, True, "a new optional request body"),
     Rule("request-body-removed", True, False, "the request body removed"),
     Rule("request-body-became-required", True, False, "the request body made required"),
     Rule("request-body-became-optional", False, True, "the request body made optional"),
@@ -430,7 +431,7 @@ def _compare_operation(
     body_b, _ = new_doc.deref(op_b.get("requestBody"))
     if not isinstance(body_a, dict) and isinstance(body_b, dict):
         how = "required" if body_b.get("required") else "optional"
-        yield Change(f"new-{how}-request-body", name, "request body")
+        yield Change(f"added-{how}-request-body", name, "request body")
     elif isinstance(body_a, dict) and not isinstance(body_b, dict):
         yield Change("request-body-removed", name, "request body")
     elif isinstance(body_a, dict) and isinstance(body_b, dict):
@@ -633,13 +634,17 @@ EXIT_FOUND = 3
 
 
 def load(path: Path) -> Json:
-    """A JSON or YAML OpenAPI document; an empty or missing file is an empty document."""
-    if not path.is_file():
-        return {}
-    text = path.read_text(encoding="utf-8")
+    """A JSON or YAML OpenAPI document; an empty file is an empty document (no API yet)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ValueError(f"{path.name}: cannot read: {exc.strerror}") from None
     if not text.strip():
         return {}
-    doc = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+    try:
+        doc = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+    except (ValueError, yaml.YAMLError) as exc:
+        raise ValueError(f"{path.name}: not JSON or YAML: {' '.join(str(exc).split())}") from None
     if not isinstance(doc, dict):
         raise ValueError(f"{path.name} is not an OpenAPI document")
     return doc
@@ -705,7 +710,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         old, new = load(args.old), load(args.new)
-    except (ValueError, yaml.YAMLError) as exc:
+    except ValueError as exc:
         print(f"changelog: error: {exc}", file=sys.stderr)
         return 1
     log = Changelog(compare(old, new))

@@ -236,7 +236,8 @@ def download(config: Config, fetcher: Fetcher, staging: Path) -> dict[str, Any]:
         url = f"{base}{path}.md"
         text = fetcher.get_text(url, path)
         if not _has_fragment(text):
-            raise PullError(f"{path} ({url}): the page holds no ```json OpenAPI fragment")
+            hint = "" if path in config.pages else " (not an API page? add it to 'exclude')"
+            raise PullError(f"{path} ({url}): the page holds no ```json OpenAPI fragment{hint}")
         data = text.encode("utf-8")
         (staging / name).write_bytes(data)
         entries.append(

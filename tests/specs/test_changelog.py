@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import copy
 import json
+import shlex
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -422,7 +425,7 @@ CASES: list[tuple[str, Mutation, set[tuple[str, str, str]], tuple[bool, bool]]] 
                 "content": {"application/json": {"schema": {"type": "object"}}},
             }
         ),
-        {("new-required-request-body", "DELETE /webhooks/{id}", "request body")},
+        {("added-required-request-body", "DELETE /webhooks/{id}", "request body")},
         (True, False),
     ),
     (
@@ -528,7 +531,7 @@ def test_every_rule_is_exercised_by_a_case() -> None:
     elsewhere = {  # tested below, or the mirror image of a case above
         "api-removed-with-deprecation",
         "endpoint-reactivated",
-        "new-optional-request-body",
+        "added-optional-request-body",
         "request-body-became-required",
         "request-body-type-changed",
         "request-parameter-format-changed",
@@ -544,7 +547,7 @@ def test_every_rule_is_exercised_by_a_case() -> None:
 @pytest.mark.parametrize(
     ("mutate", "rule"),
     [
-        (lambda s: op(s, "GET /webhooks").update(requestBody={"content": {}}), "new-optional-request-body"),
+        (lambda s: op(s, "GET /webhooks").update(requestBody={"content": {}}), "added-optional-request-body"),
         (lambda s: op(s, "POST /shipments/cancellation")["requestBody"].update(required=True), "request-body-became-required"),
         (lambda s: body_schema(s, "POST /webhooks").update(type="array"), "request-body-type-changed"),
         (lambda s: param(s, "GET /shipments", "createdFrom")["schema"].update(format="date"), "request-parameter-format-changed"),
@@ -712,6 +715,11 @@ def test_command_line_formats_and_fail_on(
     (tmp_path / "bad.json").write_text("[1]", "utf-8")
     assert changelog.main([str(old), str(tmp_path / "bad.json")]) == 1
     assert "bad.json is not an OpenAPI document" in capsys.readouterr().err
+    assert changelog.main([str(old), str(tmp_path / "typo.json")]) == 1
+    assert "typo.json: cannot read" in capsys.readouterr().err
+    (tmp_path / "broken.json").write_text('{"openapi": ', "utf-8")
+    assert changelog.main([str(tmp_path / "broken.json"), str(new)]) == 1
+    assert "broken.json: not JSON or YAML: Expecting value" in capsys.readouterr().err
 
 
 def test_make_vendor_prints_the_changelog_against_the_committed_spec(
@@ -951,3 +959,22 @@ def test_every_change_is_reported_exactly_once(whole: WholeApi, data: st.DataObj
     assert compare(new, copy.deepcopy(new)) == []
     changes = compare(whole.spec, new)
     assert sorted((c.rule, c.operation) for c in changes) == sorted(expected)
+
+
+def test_the_readme_ci_command_runs(base: Json, tmp_path: Path) -> None:
+    """The command of "Keeping up with the API", as written, on a spec with a breaking change."""
+    readme = (ROOT / "README.md").read_text("utf-8")
+    section = readme.split("## Keeping up with the API", 1)[1].split("\n## ", 1)[0]
+    line = next(x for x in section.splitlines() if "-m tools.changelog" in x)
+    old = tmp_path / "old-openapi.json"
+    old.write_text(json.dumps(base), "utf-8")
+    new = tmp_path / "new.json"
+    new.write_text(json.dumps(realistic(base)), "utf-8")
+    args = shlex.split(line)
+    assert args[:3] == [".venv/bin/python", "-m", "tools.changelog"]
+    args = [sys.executable, *args[1:]]
+    args[args.index("old-openapi.json")] = str(old)
+    args[args.index("specs/novapost/openapi.json")] = str(new)
+    proc = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, timeout=60, check=False)
+    assert proc.returncode == 3, proc.stderr  # --fail-on client: limit became required
+    assert proc.stdout.startswith("## API changelog: 5 changes, 4 breaking for a client")

@@ -243,7 +243,7 @@ BROKEN = [
         "no JSON",
         _replace("shipments", b"# Shipments\n\nComing soon.\n"),
         f"{METHODS}/shipments (",
-        "holds no ```json OpenAPI fragment",
+        "holds no ```json OpenAPI fragment (not an API page? add it to 'exclude')",
     ),
     (
         "HTML instead of Markdown",
@@ -280,6 +280,15 @@ BROKEN = [
         _replace("webhooks", b"# Webhooks\n\xff\xfe\n```json\n{}\n```\n"),
         f"{METHODS}/webhooks (",
         "not UTF-8 text",
+    ),
+    (
+        "two pages, one file name",
+        lambda portal: (
+            portal.page("v2/shipments", b"# v2\n"),
+            portal.index(["authorization", "shipments", "v2/shipments"]),
+        ),
+        f"{METHODS}/v2/shipments and {METHODS}/shipments would both be saved as shipments.md",
+        "",
     ),
     (
         "index unavailable",
