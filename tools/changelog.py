@@ -202,21 +202,26 @@ def _type(schema: Json) -> tuple[str, bool]:
     return "|".join(kinds) or "any", nullable
 
 
+def _names(value: Any) -> list[str]:
+    """The strings of a 'required' list (anything else in it names nothing)."""
+    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
+
+
 def _merged(doc: _Doc, schema: Json, seen: frozenset[str], depth: int) -> Json:
     """The schema with its allOf parts folded in (properties, required, type)."""
     parts = schema.get("allOf")
     if not isinstance(parts, list) or depth > MAX_DEPTH:
         return schema
     out: Json = {k: v for k, v in schema.items() if k != "allOf"}
-    props: Json = dict(out.get("properties") or {})
-    required = list(out.get("required") or [])
+    props: Json = dict(_dict(out.get("properties")))
+    required = _names(out.get("required"))
     for part in parts:
         node, inner = doc.deref(part, seen)
         if not isinstance(node, dict):
             continue
         node = _merged(doc, node, inner, depth + 1)
-        props.update(node.get("properties") or {})
-        required += [r for r in node.get("required") or [] if r not in required]
+        props.update(_dict(node.get("properties")))
+        required += [r for r in _names(node.get("required")) if r not in required]
         for key in ("type", "format", "nullable", "enum", "items", "additionalProperties"):
             if key in node and key not in out:
                 out[key] = node[key]
@@ -251,7 +256,7 @@ def flatten(spec: Json, schema: Any) -> dict[PropPath, Facts]:
         out[path] = Facts(kind, str(node.get("format") or ""), nullable, values, required)
         if len(path) > MAX_DEPTH:
             return
-        names = set(node.get("required") or [])
+        names = set(_names(node.get("required")))
         props = node.get("properties")
         for name, sub in (props if isinstance(props, dict) else {}).items():
             walk(sub, (*path, str(name)), name in names, seen_now)
@@ -298,10 +303,11 @@ def _schema_changes(
             there = b or a
             assert there is not None
             if path[-1] in ("[]", "{*}") or path[-1].startswith("<"):
+                what = {"[]": "items", "{*}": "map values"}.get(path[-1], path[-1].strip("<>"))
                 yield (
                     f"{noun}-type-changed",
                     path[:-1],
-                    "element schema " + ("added" if a is None else "removed"),
+                    f"{what} schema {'added' if a is None else 'removed'}",
                 )
             elif request and a is None:
                 how = "required" if there.required else "optional"
@@ -327,11 +333,11 @@ def _schema_changes(
             yield f"{noun}-became-{'required' if b.required else 'optional'}", path, ""
         if a.enum is not None or b.enum is not None:
             before, after = set(a.enum or ()), set(b.enum or ())
-            if a.enum is None or b.enum is None:
+            if a.enum is None or b.enum is None:  # limited to a list now (fewer values) or no more
                 yield (
-                    f"{noun}-enum-value-{'added' if a.enum is None else 'removed'}",
+                    f"{noun}-enum-value-{'removed' if a.enum is None else 'added'}",
                     path,
-                    ("enum " + ("removed" if b.enum is None else "added")),
+                    "now limited to an enum" if a.enum is None else "no longer limited to an enum",
                 )
                 continue
             for value in sorted(after - before):

@@ -978,3 +978,69 @@ def test_the_readme_ci_command_runs(base: Json, tmp_path: Path) -> None:
     proc = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, timeout=60, check=False)
     assert proc.returncode == 3, proc.stderr  # --fail-on client: limit became required
     assert proc.stdout.startswith("## API changelog: 5 changes, 4 breaking for a client")
+
+
+def test_an_enum_that_appears_narrows_and_one_that_goes_widens(base: Json) -> None:
+    limited = copy.deepcopy(base)
+    param(limited, "GET /shipments", "createdFrom")["schema"]["enum"] = ["2026-01-01T00:00:00Z"]
+    schemas(limited)["JwtResponse"]["properties"]["jwt"]["enum"] = ["a", "b"]
+    changes = compare(base, limited)
+    assert {(c.rule, c.detail) for c in changes} == {
+        ("request-parameter-enum-value-removed", "now limited to an enum"),
+        ("response-property-enum-value-removed", "now limited to an enum"),
+    }
+    assert {(c.rule, c.detail) for c in compare(limited, base)} == {
+        ("request-parameter-enum-value-added", "no longer limited to an enum"),
+        ("response-property-enum-value-added", "no longer limited to an enum"),
+    }
+
+
+def test_union_branches_and_items_are_told_apart(base: Json) -> None:
+    old = copy.deepcopy(base)
+    schemas(old)["JwtResponse"]["properties"]["jwt"] = {"oneOf": [{"type": "string"}]}
+    new = copy.deepcopy(old)
+    new_jwt = schemas(new)["JwtResponse"]["properties"]["jwt"]
+    new_jwt["oneOf"] += [{"type": "integer"}, {"type": "boolean"}]
+    assert sorted((c.rule, c.where, c.detail) for c in compare(old, new)) == [
+        ("response-property-type-changed", f"{OK}: jwt", "oneOf 2 schema added"),
+        ("response-property-type-changed", f"{OK}: jwt", "oneOf 3 schema added"),
+    ]
+
+
+JSONISH = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=5),
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(
+            st.sampled_from(
+                ["type", "properties", "items", "required", "enum", "$ref", "allOf", "oneOf", "x"]
+            ),
+            inner,
+            max_size=4,
+        )
+    ),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=50, deadline=None)
+@given(old=JSONISH, new=JSONISH)
+def test_any_shape_of_schema_compares_without_error(old: Any, new: Any) -> None:
+    """Whatever a page puts where a schema goes, the comparison ends with changes, no crash."""
+
+    def spec(schema: Any) -> Json:
+        return {
+            "paths": {
+                "/x": {
+                    "post": {
+                        "requestBody": {"content": {"application/json": {"schema": schema}}},
+                        "responses": {"200": {"content": {"application/json": {"schema": schema}}}},
+                    }
+                }
+            },
+            "components": {"schemas": {"A": schema}},
+        }
+
+    assert compare(spec(old), spec(old)) == []
+    for change in compare(spec(old), spec(new)):
+        assert change.rule in changelog.RULES
