@@ -26,7 +26,7 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
-# Both print the API changelog against the committed spec, and the generated client's
+# Both print the API changelog against the spec they replace, and the generated client's
 # changes (CLIENT= to skip them). FORMAT=text|markdown|json; FAIL_ON=breaking|client|server|any
 # exits 3 when such a change is found.
 CLIENT ?= generated/novapost_client
