@@ -12,7 +12,7 @@ says whether it breaks
 a shared component is reported at every operation that uses it.
 
 Usage: ``python -m tools.changelog OLD NEW [--format text|markdown|json]
-[--fail-on breaking|client|server|any]``
+[--fail-on breaking|client|server|any] [--client OLD_PKG NEW_PKG]``, or ``--rules``
 """
 
 from __future__ import annotations
@@ -633,6 +633,15 @@ def render_json(log: Changelog) -> str:
     return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
 
 
+def rules_markdown() -> str:
+    """Every rule and whom it breaks, as the Markdown table the README shows."""
+    lines = ["| rule | the change | breaks a client | breaks a server |", "|---|---|---|---|"]
+    for rule in _RULES:
+        client, server = ("yes" if hit else "no" for hit in (rule.client, rule.server))
+        lines.append(f"| `{rule.id}` | {rule.summary} | {client} | {server} |")
+    return "\n".join(lines) + "\n"
+
+
 RENDERERS = {"text": render_text, "markdown": render_markdown, "json": render_json}
 FAIL_ON = ("breaking", "client", "server", "any")
 # Exit status when --fail-on finds what it looks for (1 is a bad input).
@@ -703,8 +712,9 @@ def after_vendoring(
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="changelog", description=__doc__.splitlines()[0])
-    parser.add_argument("old", type=Path, help="the committed spec (JSON or YAML)")
-    parser.add_argument("new", type=Path, help="the new spec")
+    parser.add_argument("old", type=Path, nargs="?", help="the committed spec (JSON or YAML)")
+    parser.add_argument("new", type=Path, nargs="?", help="the new spec")
+    parser.add_argument("--rules", action="store_true", help="print the rules and exit")
     parser.add_argument(
         "--client",
         nargs=2,
@@ -714,6 +724,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     add_output_options(parser)
     args = parser.parse_args(argv)
+    if args.rules:
+        sys.stdout.write(rules_markdown())
+        return 0
+    if args.old is None or args.new is None:
+        parser.error("give the OLD and the NEW spec")
     try:
         old, new = load(args.old), load(args.new)
     except ValueError as exc:

@@ -965,7 +965,9 @@ def test_the_readme_ci_command_runs(base: Json, tmp_path: Path) -> None:
     """The command of "Keeping up with the API", as written, on a spec with a breaking change."""
     readme = (ROOT / "README.md").read_text("utf-8")
     section = readme.split("## Keeping up with the API", 1)[1].split("\n## ", 1)[0]
-    line = next(x for x in section.splitlines() if "-m tools.changelog" in x)
+    line = next(
+        x for x in section.splitlines() if x.startswith(".venv/bin/python -m tools.changelog")
+    )
     old = tmp_path / "old-openapi.json"
     old.write_text(json.dumps(base), "utf-8")
     new = tmp_path / "new.json"
@@ -1044,3 +1046,12 @@ def test_any_shape_of_schema_compares_without_error(old: Any, new: Any) -> None:
     assert compare(spec(old), spec(old)) == []
     for change in compare(spec(old), spec(new)):
         assert change.rule in changelog.RULES
+
+
+def test_the_readme_lists_every_rule_as_classified(capsys: pytest.CaptureFixture[str]) -> None:
+    readme = (ROOT / "README.md").read_text("utf-8")
+    assert changelog.main(["--rules"]) == 0
+    table = capsys.readouterr().out
+    assert table == changelog.rules_markdown()
+    assert table in readme
+    assert len(table.splitlines()) == len(changelog.RULES) + 2
