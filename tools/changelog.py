@@ -132,7 +132,7 @@ class Change:
 @dataclass
 class Changelog:
     changes: list[Change] = field(default_factory=list)
-    client: list[ClientChange] = field(default_factory=list)
+    client: list[ClientChange] | None = None  # None: the generated client was not compared
 
     def breaking(self, side: str = "breaking") -> list[Change]:
         """The changes that break ``client``, ``server``, either (``breaking``) or ``any``."""
@@ -580,6 +580,8 @@ def render_text(log: Changelog) -> str:
         for c in changes:
             mark = "!" if c.client_breaking or c.server_breaking else " "
             lines.append(f"  {mark} {c.rule}: {_line(c)}  [breaking: {_sides(c)}]")
+    if log.client == []:
+        lines += ["", "Generated client: no change"]
     if log.client:
         lines += ["", f"Generated client: {len(log.client)} change(s)"]
         lines += [
@@ -605,6 +607,8 @@ def render_markdown(log: Changelog) -> str:
                 f"| {'**yes**' if c.client_breaking else 'no'} "
                 f"| {'**yes**' if c.server_breaking else 'no'} |"
             )
+    if log.client == []:
+        lines += ["", "### Generated client", "", "No change."]
     if log.client:
         lines += ["", "### Generated client", "", "| change | name |", "|---|---|"]
         for cc in log.client:
@@ -628,7 +632,7 @@ def render_json(log: Changelog) -> str:
             }
             for c in log.changes
         ],
-        "generated_client": [asdict(c) for c in log.client],
+        "generated_client": None if log.client is None else [asdict(c) for c in log.client],
     }
     return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
 

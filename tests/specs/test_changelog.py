@@ -668,6 +668,11 @@ def test_text_output(base: Json) -> None:
         "(string)  [breaking: server]"
     ) in lines
     assert changelog.render_text(Changelog()) == "API changelog: no change\n"
+    compared = Changelog(client=[])
+    assert changelog.render_text(compared).splitlines()[-1] == "Generated client: no change"
+    assert changelog.render_markdown(compared).splitlines()[-1] == "No change."
+    assert json.loads(changelog.render_json(compared))["generated_client"] == []
+    assert json.loads(changelog.render_json(Changelog()))["generated_client"] is None
 
 
 def test_markdown_output(base: Json) -> None:
