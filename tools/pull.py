@@ -122,6 +122,8 @@ class Fetcher:
             except httpx.TransportError as exc:
                 last = f"cannot connect ({type(exc).__name__})"
                 continue
+            except (httpx.HTTPError, httpx.InvalidURL) as exc:  # redirects, bad URL: no retry
+                raise PullError(f"{what} ({url}): {type(exc).__name__}: {exc}") from None
             if status in RETRY_STATUSES:
                 last = f"HTTP {status}"
                 continue
@@ -349,7 +351,7 @@ def main(argv: list[str] | None = None) -> int:
         config = portal_of(load_config(args.config), args.portal)
         with httpx.Client(timeout=TIMEOUT, follow_redirects=True) as client:
             result = pull(config, args.pages, Fetcher(client, backoff=BACKOFF))
-    except PullError as exc:
+    except (PullError, OSError) as exc:
         print(f"pull: error: {exc}", file=sys.stderr)
         print("pull: the committed pages are unchanged", file=sys.stderr)
         return 1

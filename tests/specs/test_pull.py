@@ -37,6 +37,7 @@ class Portal:
         self.hits: list[str] = []
         self.failures: dict[str, int] = {}  # path -> how many 503s before the page
         self.delay: dict[str, float] = {}
+        self.redirects: dict[str, str] = {}  # path -> Location
         self.origin = ""
 
     def page(self, name: str, body: bytes) -> None:
@@ -70,6 +71,12 @@ def portal() -> Iterator[Portal]:
             path = urlsplit(self.path).path
             state.hits.append(path)
             time.sleep(state.delay.get(path, 0))
+            if path in state.redirects:
+                self.send_response(302)
+                self.send_header("Location", state.redirects[path])
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
             if state.failures.get(path, 0) > 0:
                 state.failures[path] -= 1
                 status, body = 503, b"busy"
@@ -290,6 +297,14 @@ BROKEN = [
         "",
     ),
     (
+        "endless redirects",
+        lambda portal: portal.redirects.update(
+            {f"{METHODS}/webhooks.md": f"{METHODS}/webhooks.md?again"}
+        ),
+        f"{METHODS}/webhooks ({{origin}}{METHODS}/webhooks.md): TooManyRedirects",
+        "",
+    ),
+    (
         "index unavailable",
         lambda portal: portal.files.pop("/llms.txt"),
         "the portal's index ({origin}/llms.txt): HTTP 404",
@@ -343,6 +358,14 @@ def test_retries_a_busy_page_then_gives_up(
     err = capsys.readouterr().err
     assert f"{METHODS}/dictionaries ({portal.origin}{path}): HTTP 503 after 3 attempts" in err
     assert snapshot(pages) == before
+
+
+def test_a_moved_page_is_followed(portal: Portal, committed: tuple[Path, Path]) -> None:
+    pages, out = committed
+    portal.files["/moved/webhooks.md"] = portal.files.pop(f"{METHODS}/webhooks.md")
+    portal.redirects[f"{METHODS}/webhooks.md"] = "/moved/webhooks.md"
+    assert run_pull(portal, pages, out, "--no-vendor") == 0
+    assert (pages / "webhooks.md").read_bytes() == portal.files["/moved/webhooks.md"][1]
 
 
 def test_the_limits_the_readme_gives() -> None:
