@@ -226,6 +226,7 @@ def _now() -> str:
 def download(config: Config, fetcher: Fetcher, staging: Path) -> dict[str, Any]:
     """Write every selected page into ``staging``; return the manifest."""
     base = config.portal.rstrip("/")
+    origin = "{0.scheme}://{0.netloc}".format(urlsplit(base))  # page paths are absolute
     index_url = urljoin(base + "/", config.index.lstrip("/"))
     index = fetcher.get_text(index_url, "the portal's index")
     entries: list[dict[str, str | int]] = []
@@ -235,7 +236,7 @@ def download(config: Config, fetcher: Fetcher, staging: Path) -> dict[str, Any]:
         if name in owners:
             raise PullError(f"{path} and {owners[name]} would both be saved as {name}")
         owners[name] = path
-        url = f"{base}{path}.md"
+        url = f"{origin}{path}.md"
         text = fetcher.get_text(url, path)
         if not _has_fragment(text):
             hint = "" if path in config.pages else " (not an API page? add it to 'exclude')"
@@ -245,7 +246,7 @@ def download(config: Config, fetcher: Fetcher, staging: Path) -> dict[str, Any]:
         entries.append(
             {
                 "file": name,
-                "address": f"{base}{path}",
+                "address": f"{origin}{path}",
                 "source": url,
                 "fetched_at": _now(),
                 "sha256": hashlib.sha256(data).hexdigest(),

@@ -368,6 +368,20 @@ def test_a_moved_page_is_followed(portal: Portal, committed: tuple[Path, Path]) 
     assert (pages / "webhooks.md").read_bytes() == portal.files["/moved/webhooks.md"][1]
 
 
+def test_a_portal_address_with_a_path(portal: Portal, committed: tuple[Path, Path]) -> None:
+    """The index is read under the portal's address; the pages where the index points."""
+    pages, out = committed
+    portal.files["/mirror/llms.txt"] = portal.files.pop("/llms.txt")
+    args = ["pull", "--portal", f"{portal.origin}/mirror/", "--pages", str(pages), "--no-vendor"]
+    assert vendor.main([*args, "--out", str(out)]) == 0
+    manifest = json.loads((pages / "manifest.json").read_text("utf-8"))
+    assert manifest["index"] == f"{portal.origin}/mirror/llms.txt"
+    assert {e["source"] for e in manifest["pages"]} == {
+        f"{portal.origin}{METHODS}/{n}.md"
+        for n in ("authorization", "dictionaries", "shipments", "webhooks")
+    }
+
+
 def test_the_limits_the_readme_gives() -> None:
     assert (pull.TIMEOUT.connect, pull.TIMEOUT.read) == (10.0, 30.0)
     assert pull.ATTEMPTS == 3
