@@ -377,7 +377,8 @@ def _parameters(doc: _Doc, op: Json, shared: list[Any]) -> dict[tuple[str, str],
     for param in [*shared, *own]:  # the operation's own win
         node, _ = doc.deref(param)
         if isinstance(node, dict) and isinstance(node.get("name"), str):
-            out[(str(node.get("in")), node["name"])] = node
+            place, name = str(node.get("in")), node["name"]
+            out[(place, name.lower() if place == "header" else name)] = node  # HTTP: any case
     return out
 
 

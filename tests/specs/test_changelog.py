@@ -564,6 +564,18 @@ def test_the_other_rules(base: Json, mutate: Mutation, rule: str) -> None:
     assert len(compare(new, base)) == 1
 
 
+def test_header_names_in_any_case_are_one_parameter(base: Json) -> None:
+    old, new = copy.deepcopy(base), copy.deepcopy(base)
+    header = {"in": "header", "name": "X-Request-Id", "schema": {"type": "string"}}
+    op(old, "GET /webhooks")["parameters"] = [header]
+    op(new, "GET /webhooks")["parameters"] = [{**header, "name": "x-request-id"}]
+    assert compare(old, new) == []
+    op(new, "GET /webhooks")["parameters"][0]["required"] = True
+    assert found(old, new) == {
+        ("request-parameter-became-required", "GET /webhooks", "header parameter x-request-id")
+    }
+
+
 def test_mirror_images(base: Json) -> None:
     nullable = copy.deepcopy(base)
     param(nullable, "GET /shipments", "page")["schema"]["nullable"] = True
