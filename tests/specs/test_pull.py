@@ -436,13 +436,26 @@ def test_selection_by_patterns_and_links(tmp_path: Path) -> None:
 
 
 def test_the_portal_from_the_environment(
-    portal: Portal, committed: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+    portal: Portal,
+    committed: tuple[Path, Path],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     pages, out = committed
     monkeypatch.setenv("NOVAPOST_PORTAL", portal.origin)
     assert vendor.main(["pull", "--pages", str(pages), "--out", str(out), "--no-vendor"]) == 0
     assert (pages / "webhooks.md").is_file()
     assert out.read_bytes() == (ROOT / "specs" / "novapost" / "openapi.json").read_bytes()
+    capsys.readouterr()
+    # then vendored, the changelog as JSON: stdout is the document, the rest goes to stderr
+    assert vendor.main(["pull", "--pages", str(pages), "--out", str(out), "--format", "json"]) == 0
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["summary"] == {
+        "changes": 14,
+        "breaking_for_client": 0,
+        "breaking_for_server": 14,
+    }
+    assert captured.err.startswith("pull: pages 0 added, 0 changed, 0 removed, 4 unchanged\n")
 
 
 def test_make_vendor_pull_runs_the_pull(portal: Portal, committed: tuple[Path, Path]) -> None:
