@@ -5,12 +5,13 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help venv vendor generate check-generated test lint contract mock bench bench-deps clean system-deps
+.PHONY: help venv vendor vendor-pull generate check-generated test lint contract mock bench bench-deps clean system-deps
 
 help:
 	@echo "make contract   generate if needed, run the contract suite against the mocks (TARGET=mock|live, NOVAPOST_URL=, SHIPYO_URL=)"
 	@echo "make test       every test: lint, type checks, unit, mock and consumer-side tests"
-	@echo "make vendor     rebuild specs/novapost/openapi.json from specs/novapost/pages/"
+	@echo "make vendor     rebuild specs/novapost/openapi.json from specs/novapost/pages/, print the API changelog"
+	@echo "make vendor-pull  fetch the docs pages from the portal, then vendor (PORTAL=, FORMAT=, FAIL_ON=)"
 	@echo "make generate   regenerate generated/ from specs/"
 	@echo "make mock       serve the mock servers (Nova Post :8010, Shipyo :8020)"
 	@echo "make bench      benchmarks and the fault-injection soak"
@@ -25,8 +26,20 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
+# Both print the API changelog against the spec they replace, and the generated client's
+# changes (CLIENT= to skip them). FORMAT=text|markdown|json; FAIL_ON=breaking|client|server|any
+# exits 3 when such a change is found.
+CLIENT ?= generated/novapost_client
+VENDOR_ARGS = $(if $(CLIENT),--client $(CLIENT)) $(if $(FORMAT),--format $(FORMAT)) $(if $(FAIL_ON),--fail-on $(FAIL_ON))
+
 vendor: venv
-	$(BIN)/python -m tools.vendor
+	$(BIN)/python -m tools.vendor $(VENDOR_ARGS)
+
+# The API reference pages listed in specs/novapost/pages.toml, from the portal's /llms.txt
+# index, into specs/novapost/pages/ (all or nothing, with manifest.json), then vendored.
+# PORTAL=URL (or NOVAPOST_PORTAL) reads another portal.
+vendor-pull: venv
+	$(BIN)/python -m tools.vendor pull $(if $(PORTAL),--portal $(PORTAL)) $(VENDOR_ARGS) $(PULL_ARGS)
 
 generate: venv
 	$(BIN)/python -m tools.generate

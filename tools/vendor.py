@@ -1221,25 +1221,37 @@ def write_atomically(path: Path, text: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["pull"]:  # fetch the pages from the portal, then vendor them
+        from tools import pull
+
+        return pull.main(argv[1:])
+    from tools import changelog
+
     parser = argparse.ArgumentParser(prog="vendor", description=__doc__.splitlines()[0])
     parser.add_argument("--pages", type=Path, default=DEFAULT_PAGES)
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     parser.add_argument("--check", action="store_true", help="fail if --out is not up to date")
+    parser.add_argument(
+        "--client", type=Path, help="list the changes of this generated package, too"
+    )
+    changelog.add_output_options(parser)
     args = parser.parse_args(argv)
     try:
         text = build(args.pages)
     except VendorError as exc:
         print(f"vendor: error: {exc}", file=sys.stderr)
         return 1
+    current = args.out.read_text(encoding="utf-8") if args.out.exists() else ""
     if args.check:
-        current = args.out.read_text(encoding="utf-8") if args.out.exists() else ""
         if current != text:
             print(f"vendor: {args.out.name} is stale: run 'make vendor'", file=sys.stderr)
             return 1
         return 0
     write_atomically(args.out, text)
-    print(f"vendor: wrote {args.out.name} ({len(FIXES)} named fixes)")
-    return 0
+    done = sys.stdout if args.format == "text" else sys.stderr
+    print(f"vendor: wrote {args.out.name} ({len(FIXES)} named fixes)", file=done)
+    return changelog.after_vendoring(current, args.out, args.format, args.fail_on, args.client)
 
 
 if __name__ == "__main__":
