@@ -134,7 +134,7 @@ def call_all(spec: dict[str, Any]) -> dict[str, str]:
     """Each operation's outcome: the result's type, or the error that replaced it."""
     outcomes: dict[str, str] = {}
     with docs_server(REAL_PAGES, TEST_PAGES) as url:
-        np = NovaPost(api_key=API_KEY, base_url=url, max_retries=0)
+        np = NovaPost(api_key=API_KEY, base_url=url, max_retries=0, strict_responses=True)
         for module in operations():
             name = module.__name__.rpartition(".")[2]
             try:
