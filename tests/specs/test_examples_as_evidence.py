@@ -138,32 +138,8 @@ def test_nothing_is_widened_without_an_example(whole: dict[str, Any]) -> None:
 
 
 def page_with(schema: dict[str, Any], example: Any) -> str:
-    fragment = {
-        "openapi": "3.0.0",
-        "info": {"version": "1.0.0"},
-        "paths": {
-            "/things": {
-                "get": {
-                    "responses": {
-                        "200": {
-                            "description": "ok",
-                            "content": {"application/json": {"schema": schema, "example": example}},
-                        }
-                    }
-                }
-            }
-        },
-        "components": {
-            "schemas": {
-                "Thing": {
-                    "type": "object",
-                    "required": ["id"],
-                    "properties": {"id": {"type": "integer"}, "name": {"type": "string"}},
-                }
-            }
-        },
-    }
-    return PAGE_HEAD + "```json\n" + json.dumps(fragment) + "\n```\n"
+    """A docs page of one operation whose 200 has this schema and example."""
+    return PAGE_HEAD + "```json\n" + json.dumps(things(schema, example)) + "\n```\n"
 
 
 def test_an_example_that_cannot_be_made_to_fit_is_dropped_and_listed(tmp_path: Path) -> None:
@@ -232,7 +208,7 @@ SCHEMAS = st.recursive(
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(schema=SCHEMAS, example=VALUES)
 def test_any_example_fits_its_schema_after_widening(schema: dict[str, Any], example: Any) -> None:
-    spec = without_evidence_of(schema, example)
+    spec = things(schema, example)
     before = copy.deepcopy(spec)
     changes = evidence.widen(spec, vendor.example_sites(spec))
     assert misfits(spec) == []
@@ -241,34 +217,18 @@ def test_any_example_fits_its_schema_after_widening(schema: dict[str, Any], exam
         assert spec == before
 
 
-def without_evidence_of(schema: dict[str, Any], example: Any) -> dict[str, Any]:
+def things(schema: dict[str, Any], example: Any) -> dict[str, Any]:
+    """A document of one operation whose 200 has this schema and example, and a component."""
+    thing = {
+        "type": "object",
+        "required": ["id"],
+        "properties": {"id": {"type": "integer"}, "name": {"type": "string"}},
+    }
+    media = {"schema": copy.deepcopy(schema), "example": copy.deepcopy(example)}
+    ok = {"description": "ok", "content": {"application/json": media}}
     return {
         "openapi": "3.0.0",
         "info": {"title": "t", "version": "1"},
-        "paths": {
-            "/things": {
-                "get": {
-                    "responses": {
-                        "200": {
-                            "description": "ok",
-                            "content": {
-                                "application/json": {
-                                    "schema": copy.deepcopy(schema),
-                                    "example": copy.deepcopy(example),
-                                }
-                            },
-                        }
-                    }
-                }
-            }
-        },
-        "components": {
-            "schemas": {
-                "Thing": {
-                    "type": "object",
-                    "required": ["id"],
-                    "properties": {"id": {"type": "integer"}, "name": {"type": "string"}},
-                }
-            }
-        },
+        "paths": {"/things": {"get": {"responses": {"200": ok}}}},
+        "components": {"schemas": {"Thing": thing}},
     }
