@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from starlette.requests import Request
@@ -21,7 +21,14 @@ from carrier_mocks.openapi.prefer import CONTROL_QUERY
 from carrier_mocks.openapi.schemas import SchemaSet, ValidationFailure
 from carrier_mocks.parsing import BadInput, BodyTooLarge, printable, read_body
 
-__all__ = ["MAX_BODY_BYTES", "InputProblem", "check_request", "is_json"]
+__all__ = [
+    "MAX_BODY_BYTES",
+    "InputProblem",
+    "RequestValues",
+    "check_request",
+    "is_json",
+    "read_request",
+]
 
 #: Bodies past this are refused before they are parsed.
 MAX_BODY_BYTES = 1024 * 1024
@@ -36,6 +43,19 @@ class InputProblem:
     name: str  # the parameter, or "body"
     message: str
     kind: str = "invalid"  # invalid | unsupported-media-type | too-large
+
+
+@dataclass
+class RequestValues:
+    """A valid request's parameters read as their schemas' types, and its JSON body."""
+
+    params: dict[tuple[str, str], Any] = field(default_factory=dict)
+    """``(location, name) -> value`` of every parameter sent."""
+    body: Any = None
+    has_body: bool = False
+
+    def get(self, location: str, name: str) -> Any:
+        return self.params.get((location, name))
 
 
 def is_json(media_type: str) -> bool:
@@ -95,7 +115,11 @@ def _raw(request: Request, param: Parameter, aliases: Mapping[str, str]) -> list
 
 
 def _check_parameter(
-    request: Request, param: Parameter, schemas: SchemaSet, aliases: Mapping[str, str]
+    request: Request,
+    param: Parameter,
+    schemas: SchemaSet,
+    aliases: Mapping[str, str],
+    into: RequestValues,
 ) -> InputProblem | None:
     shown = printable(param.name)
     values = _raw(request, param, aliases)
@@ -111,6 +135,7 @@ def _check_parameter(
         return InputProblem(param.location, shown, f"The {where} {exc}")
     except ValidationFailure as exc:
         return InputProblem(param.location, shown, f"The {exc.message}")
+    into.params[(param.location, param.name)] = value
     return None
 
 
@@ -130,7 +155,9 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(name)
 
 
-async def _check_body(op: Operation, request: Request, schemas: SchemaSet) -> InputProblem | None:
+async def _check_body(
+    op: Operation, request: Request, schemas: SchemaSet, into: RequestValues
+) -> InputProblem | None:
     headers = request.headers
     if "content-length" not in headers and "transfer-encoding" not in headers:
         raw = b""  # HTTP/1.1: no length and no chunks means no body; nothing to read
@@ -166,21 +193,32 @@ async def _check_body(op: Operation, request: Request, schemas: SchemaSet) -> In
         schemas.check(value, media.schema, "request body")
     except ValidationFailure as exc:
         return InputProblem("body", "body", f"The {exc.message}")
+    into.body, into.has_body = value, True
     return None
+
+
+async def read_request(
+    op: Operation, request: Request, schemas: SchemaSet, aliases: Mapping[str, str]
+) -> InputProblem | RequestValues:
+    """The first problem of ``request`` against ``op``, or its values when it is valid.
+
+    Query names that select a response (``__code``...) are not the API's and are
+    skipped; parameters the operation does not describe are ignored.
+    """
+    values = RequestValues()
+    for param in op.parameters:
+        if param.location == "query" and param.name in CONTROL_QUERY:
+            continue
+        problem = _check_parameter(request, param, schemas, aliases, values)
+        if problem is not None:
+            return problem
+    problem = await _check_body(op, request, schemas, values)
+    return values if problem is None else problem
 
 
 async def check_request(
     op: Operation, request: Request, schemas: SchemaSet, aliases: Mapping[str, str]
 ) -> InputProblem | None:
-    """The first problem of ``request`` against ``op``, or ``None`` when it is valid.
-
-    Query names that select a response (``__code``...) are not the API's and are
-    skipped; parameters the operation does not describe are ignored.
-    """
-    for param in op.parameters:
-        if param.location == "query" and param.name in CONTROL_QUERY:
-            continue
-        problem = _check_parameter(request, param, schemas, aliases)
-        if problem is not None:
-            return problem
-    return await _check_body(op, request, schemas)
+    """The first problem of ``request`` against ``op``, or ``None`` when it is valid."""
+    outcome = await read_request(op, request, schemas, aliases)
+    return outcome if isinstance(outcome, InputProblem) else None

@@ -260,6 +260,14 @@ class SchemaSet:
             suffix = "" if where == "(root)" else f" at {where}"
             raise ValidationFailure(f"{what}{suffix} {_reason(error)}")
 
+    def first_problem(self, value: Any, schema: Any, what: str) -> str | None:
+        """What :meth:`check` would raise, as text, or ``None`` when ``value`` fits."""
+        try:
+            self.check(value, schema, what)
+        except ValidationFailure as exc:
+            return exc.message
+        return None
+
     def is_valid(self, value: Any, schema: Any) -> bool:
         """Whether ``value`` fits; a schema that cannot be applied accepts anything."""
         try:

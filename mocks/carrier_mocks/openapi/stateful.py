@@ -1,0 +1,407 @@
+"""Answers that remember: create, list, read, change and delete records of the resource model.
+
+Called by :class:`~.routes.SpecRoutes` for a valid, authorised request that asks
+for no particular response (no ``Prefer``), when the operation has a role in the
+:class:`~.resources.ResourceModel`. Bodies start from the answer the spec gives
+(its example, else a value made from the schema) and carry the stored record;
+every body sent is checked against the documented schema first.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import math
+from typing import TYPE_CHECKING, Any
+
+from starlette.responses import Response
+
+from carrier_mocks.openapi.document import MediaType, Operation, ResponseDoc
+from carrier_mocks.openapi.inputs import RequestValues, is_json
+from carrier_mocks.openapi.resources import Filter, Resource, ResourceModel, Role
+from carrier_mocks.openapi.samples import sample, sample_without_examples
+from carrier_mocks.openapi.state import DELETED, StateError, StateStore, id_key
+
+if TYPE_CHECKING:
+    from carrier_mocks.openapi.routes import SpecRoutes
+
+__all__ = ["StatefulAnswers"]
+
+_log = logging.getLogger(__name__)
+
+_PAGE_FIELDS = {
+    "total": ("total", "totalCount", "total_count", "totalItems", "total_items"),
+    "page": ("current_page", "currentPage", "page"),
+    "last": ("last_page", "lastPage", "totalPages", "total_pages", "pages"),
+    "size": ("per_page", "perPage", "limit", "pageSize", "page_size"),
+    "from": ("from",),
+    "to": ("to",),
+}
+_PAGE_NAMES = frozenset(name for names in _PAGE_FIELDS.values() for name in names)
+_LIMIT_PARAMS = ("limit", "per_page", "perPage", "pageSize", "page_size")
+#: A number field without a pattern gets digits, as carriers' numbers are.
+_DIGITS = {"type": "string", "pattern": "^[0-9]{14}$"}
+
+
+class StatefulAnswers:
+    """The remembering half of the spec-driven routes."""
+
+    def __init__(self, routes: SpecRoutes, model: ResourceModel, store: StateStore) -> None:
+        self.routes = routes
+        self.schemas = routes.schemas
+        self.model = model
+        self.store = store
+
+    # ------------------------------------------------------------------ helpers
+
+    def _props(self, resource: Resource) -> dict[str, Any]:
+        schema = self.schemas.resolve(resource.record_schema)
+        props: dict[str, Any] = {}
+        if isinstance(schema, dict):
+            for part in schema.get("allOf") or []:
+                part = self.schemas.resolve(part)
+                if isinstance(part, dict) and isinstance(part.get("properties"), dict):
+                    props.update(part["properties"])
+            if isinstance(schema.get("properties"), dict):
+                props.update(schema["properties"])
+        return props
+
+    def _success(self, op: Operation, accept: str) -> tuple[int, ResponseDoc, MediaType | None]:
+        code = sorted(op.responses, key=lambda c: (not c.startswith("2"), c))[0]
+        doc = op.responses[code]
+        return int(code) if code.isdigit() else 200, doc, self.routes.media_for(doc, accept)
+
+    def _send(self, op: Operation, accept: str, value: Any) -> Response | None:
+        """``value`` as the documented 2xx, or None when it does not fit its schema."""
+        status, doc, media = self._success(op, accept)
+        if media is None or not is_json(media.name) or media.schema is None:
+            return self.routes.with_body(op, doc, media, status, None).response()
+        if not self.schemas.is_valid(value, media.schema):
+            _log.debug("%s: the stored value does not fit the documented answer", op.key)
+            return None
+        return self.routes.with_body(op, doc, media, status, value).response()
+
+    def _spec_value(self, op: Operation, accept: str) -> Any:
+        _, _, media = self._success(op, accept)
+        return copy.deepcopy(self.routes.fixed_value(op, media))
+
+    def _not_found(self, op: Operation, resource: Resource) -> Response:
+        name = resource.collection.rstrip("/").rsplit("/", 1)[-1].rstrip("s").capitalize()
+        field = resource.id_param or resource.id_field
+        return self.routes.error(op, 404, field, f"{name or 'Record'} not found")
+
+    def _parent(
+        self, op: Operation, resource: Resource, values: RequestValues, owner: str
+    ) -> str | Response | None:
+        """The parent's id key; a 404 when the parent is gone; None when unknown."""
+        parent = resource.parent
+        if parent is None or resource.parent_param is None:
+            return ""
+        key = id_key(values.get("path", resource.parent_param))
+        found = self.store.get(owner, parent.collection, "", key)
+        if found is DELETED or (
+            found is None and self.store.held_by_other(owner, parent.collection, "", key)
+        ):
+            return self._not_found(op, parent)
+        return key if found is not None else None
+
+    # ------------------------------------------------------------------ dispatch
+
+    def answer(
+        self, op: Operation, role: Role, values: RequestValues, owner: str, accept: str
+    ) -> Response | None:
+        """The answer with state, or None to answer from the spec as before."""
+        resource = role.resource
+        if role.name == "action":
+            return self._change(op, resource, "", values, owner, accept)
+        parent = self._parent(op, resource, values, owner)
+        if parent is None or isinstance(parent, Response):
+            return parent
+        if role.name == "create":
+            return self._create(op, resource, parent, values, owner, accept)
+        if role.name == "list":
+            return self._list(op, role, parent, values, owner, accept)
+        if role.name == "read":
+            return self._read(op, resource, parent, values, owner, accept)
+        if role.name == "update":
+            return self._change(op, resource, parent, values, owner, accept)
+        return self._delete(op, resource, parent, values, owner, accept)
+
+    # ------------------------------------------------------------------ create
+
+    def _template(self, op: Operation, resource: Resource, accept: str) -> dict[str, Any]:
+        value = self._spec_value(op, accept)
+        if isinstance(value, list):
+            value = value[0] if value else None
+        if isinstance(value, dict):
+            return value
+        made = sample(resource.record_schema, self.schemas)
+        return made if isinstance(made, dict) else {}
+
+    def new_record(self, resource: Resource, template: dict[str, Any], sent: Any) -> dict[str, Any]:
+        props = self._props(resource)
+        record = copy.deepcopy(template)
+        if isinstance(sent, dict):
+            for name, value in sent.items():
+                if name in props and self.schemas.is_valid(value, props[name]):
+                    record[name] = value
+        given = record.get(resource.id_field) if isinstance(sent, dict) else None
+        member_id = (
+            resource.parent is not None
+            and isinstance(sent, dict)
+            and resource.id_field in sent
+            and given is not None
+        )
+        if not member_id:  # a member may name what it is (a shipment's id); else a fresh id
+            id_schema = resource.id_schema or self.schemas.resolve(props.get(resource.id_field, {}))
+            record[resource.id_field] = self.store.fresh_value(resource.collection, id_schema)
+        if resource.number_field is not None and not (member_id and resource.number_field in sent):
+            schema = self.schemas.resolve(props.get(resource.number_field))
+            schema = schema if isinstance(schema, dict) and "pattern" in schema else _DIGITS
+            record[resource.number_field] = self.store.fresh_value(
+                resource.collection + "#" + resource.number_field, schema
+            )
+        if resource.record_schema is not None and not self.schemas.is_valid(
+            record, resource.record_schema
+        ):
+            plain = sample_without_examples(resource.record_schema, self.schemas)
+            if isinstance(plain, dict):
+                for name, value in record.items():
+                    trial = {**plain, name: value}
+                    if self.schemas.is_valid(trial, resource.record_schema):
+                        plain = trial
+                record = plain
+        return record
+
+    def _create(
+        self,
+        op: Operation,
+        resource: Resource,
+        parent: str,
+        values: RequestValues,
+        owner: str,
+        accept: str,
+    ) -> Response | None:
+        template = self._template(op, resource, accept)
+        sent = values.body if values.has_body else {}
+        entries = sent if isinstance(sent, list) else [sent]
+        with self.store.lock:
+            records = [self.new_record(resource, template, entry) for entry in entries]
+            _, _, media = self._success(op, accept)
+            schema = self.schemas.resolve(media.schema) if media is not None else None
+            many = isinstance(schema, dict) and schema.get("type") == "array"
+            value: Any = records if many else (records[0] if records else None)
+            response = self._send(op, accept, value)
+            if response is None:
+                return None  # nothing stored: the spec's answer, as before
+            for record in records:
+                key = id_key(record.get(resource.id_field))
+                self.store.put(owner, resource.collection, parent, key, record)
+        return response
+
+    # ------------------------------------------------------------------ list
+
+    def _matches(self, record: dict[str, Any], flt: Filter, wanted: Any) -> bool:
+        have = record.get(flt.field)
+        wanted_list = wanted if isinstance(wanted, list) else [wanted]
+        if flt.match == "equals":
+            return id_key(have) in {id_key(w) for w in wanted_list}
+        if have is None:
+            return False
+        bound = wanted_list[0]
+        try:
+            return bool(have >= bound) if flt.match == "from" else bool(have <= bound)
+        except TypeError:
+            return False
+
+    def _list(
+        self,
+        op: Operation,
+        role: Role,
+        parent: str,
+        values: RequestValues,
+        owner: str,
+        accept: str,
+    ) -> Response | None:
+        resource = role.resource
+        records = self.store.records(owner, resource.collection, parent)
+        for flt in role.filters:
+            wanted = values.get("query", flt.param)
+            if wanted is not None and wanted != []:
+                records = [r for r in records if self._matches(r, flt, wanted)]
+        total = len(records)
+        query = {name: value for (where, name), value in values.params.items() if where == "query"}
+        declared = {p.name: p for p in op.parameters if p.location == "query"}
+        limit_name = next((n for n in _LIMIT_PARAMS if n in declared), None)
+        page = query.get("page", 1) if "page" in declared else 1
+        if limit_name is not None:
+            default = self.schemas.resolve(declared[limit_name].schema)
+            fallback = default.get("default", 15) if isinstance(default, dict) else 15
+            limit = query.get(limit_name, fallback)
+        else:
+            limit = max(total, 1)
+        page = page if isinstance(page, int) and page >= 1 else 1
+        limit = limit if isinstance(limit, int) and limit >= 1 else max(total, 1)
+        offset = (page - 1) * limit
+        shown = records[offset : offset + limit]
+        found = self.model.list_items(op)
+        if found is None:
+            return None
+        prop, _ = found
+        if prop is None:
+            return self._send(op, accept, shown)
+        body = self._spec_value(op, accept)
+        body = body if isinstance(body, dict) else {}
+        body[prop] = shown
+        numbers = {
+            "total": total,
+            "page": page,
+            "last": max(1, math.ceil(total / limit)),
+            "size": limit,
+            "from": offset + 1 if shown else None,
+            "to": offset + len(shown) if shown else None,
+        }
+        _, _, media = self._success(op, accept)
+        self._set_paging(body, media.schema if media else None, numbers)
+        return self._send(op, accept, body)
+
+    def _set_paging(self, body: dict[str, Any], schema: Any, numbers: dict[str, Any]) -> None:
+        """Write the page's figures into ``body`` and a nested object, where the schema has them."""
+        schema = self.schemas.resolve(schema)
+        props = schema.get("properties", {}) if isinstance(schema, dict) else {}
+        targets = [(body, props)]
+        for name, prop in props.items():
+            prop = self.schemas.resolve(prop)
+            if isinstance(prop, dict) and isinstance(prop.get("properties"), dict):
+                inner = body.get(name)
+                if isinstance(inner, dict) or name not in body:
+                    inner = inner if isinstance(inner, dict) else {}
+                    if _PAGE_NAMES & set(prop["properties"]):
+                        body[name] = inner
+                        targets.append((inner, prop["properties"]))
+        for target, known in targets:
+            for what, names in _PAGE_FIELDS.items():
+                for name in names:
+                    if name in known:
+                        value = numbers[what]
+                        if value is None and not self.schemas.is_valid(None, known[name]):
+                            value = 0
+                        target[name] = value
+                        break
+
+    # ------------------------------------------------------------------ one record
+
+    def _key(self, resource: Resource, values: RequestValues) -> str:
+        return id_key(values.get("path", resource.id_param or resource.id_field))
+
+    def _gone(self, owner: str, resource: Resource, parent: str, key: str) -> bool | None:
+        """True: deleted or another owner's; False: stored; None: nobody's."""
+        found = self.store.get(owner, resource.collection, parent, key)
+        if found is DELETED:
+            return True
+        if found is not None:
+            return False
+        return True if self.store.held_by_other(owner, resource.collection, parent, key) else None
+
+    def _read(
+        self,
+        op: Operation,
+        resource: Resource,
+        parent: str,
+        values: RequestValues,
+        owner: str,
+        accept: str,
+    ) -> Response | None:
+        key = self._key(resource, values)
+        found = self.store.get(owner, resource.collection, parent, key)
+        if isinstance(found, dict):
+            return self._send(op, accept, found)
+        if found is DELETED or self.store.held_by_other(owner, resource.collection, parent, key):
+            return self._not_found(op, resource)
+        value = self._spec_value(op, accept)  # unknown-id: the spec's answer, with this id
+        if isinstance(value, dict) and resource.id_field in value:
+            value[resource.id_field] = values.get("path", resource.id_param or "")
+            return self._send(op, accept, value)
+        return None
+
+    def _change(
+        self,
+        op: Operation,
+        resource: Resource,
+        parent: str,
+        values: RequestValues,
+        owner: str,
+        accept: str,
+    ) -> Response | None:
+        key = self._key(resource, values)
+        gone = self._gone(owner, resource, parent, key)
+        if gone is None:
+            return None
+        if gone:
+            return self._not_found(op, resource)
+        props = self._props(resource)
+        sent = values.body if isinstance(values.body, dict) else {}
+
+        def update(record: dict[str, Any]) -> dict[str, Any]:
+            for name, value in sent.items():
+                if name in props and name != resource.id_field:
+                    trial = {**record, name: value}
+                    if resource.record_schema is None or self.schemas.is_valid(
+                        trial, resource.record_schema
+                    ):
+                        record = trial
+            return record
+
+        with self.store.lock:
+            changed = self.store.change(owner, resource.collection, parent, key, update)
+        if changed is None:
+            return None
+        _, _, media = self._success(op, accept)
+        if media is not None and media.schema is not None and is_json(media.name):
+            if self.schemas.is_valid(changed, media.schema):
+                return self._send(op, accept, changed)
+        return self.routes.answer_plain(op, accept)
+
+    def _delete(
+        self,
+        op: Operation,
+        resource: Resource,
+        parent: str,
+        values: RequestValues,
+        owner: str,
+        accept: str,
+    ) -> Response | None:
+        key = self._key(resource, values)
+        with self.store.lock:
+            if self._gone(owner, resource, parent, key):
+                return self._not_found(op, resource)
+            self.store.delete(owner, resource.collection, parent, key)
+        return self.routes.answer_plain(op, accept)
+
+    # ------------------------------------------------------------------ import
+
+    def check_record(self, collection: str, record: dict[str, Any]) -> str | None:
+        """The id key of an imported record, after checking it fits its collection."""
+        resource = self.model.resource(collection)
+        if resource is None:
+            return None
+        if resource.id_field not in record:
+            raise StateError(f"a record of {collection!r} lacks its id field {resource.id_field!r}")
+        if resource.record_schema is not None:
+            problem = self.schemas.first_problem(record, resource.record_schema, "record")
+            if problem is not None:
+                raise StateError(f"a record of {collection!r}: {problem}")
+        return id_key(record[resource.id_field])
+
+    def clear(self) -> None:
+        self.store.clear()
+
+    def export(self) -> dict[str, Any]:
+        document = self.store.export()
+        document["collections"] = sorted(self.model.resources)
+        return document
+
+    def load(self, document: Any) -> tuple[int, int]:
+        if isinstance(document, dict):
+            document = {k: v for k, v in document.items() if k != "collections"}
+        return self.store.load(document, self.check_record)
