@@ -115,7 +115,7 @@ def test_a_bad_overrides_file_is_refused_naming_the_entry(
 ) -> None:
     path = tmp_path / "resources.json"
     path.write_text(json.dumps(document), encoding="utf-8")
-    with pytest.raises(OverridesError, match="resources.json") as caught:
+    with pytest.raises(OverridesError, match=r"resources\.json") as caught:
         load_overrides(path)
     assert says in str(caught.value)
 
