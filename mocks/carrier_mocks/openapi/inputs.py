@@ -102,14 +102,91 @@ def _read(values: list[str], param: Parameter, schemas: SchemaSet) -> Any:
     return _scalar(values[0], schema)
 
 
-def _raw(request: Request, param: Parameter, aliases: Mapping[str, str]) -> list[str]:
+def _is_array(schema: Any) -> bool:
+    kind = schema.get("type") if isinstance(schema, dict) else None
+    return kind == "array" or (isinstance(kind, list) and "array" in kind)
+
+
+def query_values(request: Request, name: str, array: bool) -> list[str]:
+    """A query parameter's values; an array's in every form PHP and common clients send.
+
+    ``ids[]=1&ids[]=2``, ``ids[0]=1&ids[1]=2`` (PHP's ``http_build_query``, in index
+    order) and ``ids=1&ids=2`` are one array, whichever of the names the spec uses.
+    """
+    values = request.query_params.getlist(name)
+    if not array:
+        return values
+    base = name.removesuffix("[]")
+    if name != base + "[]":
+        values = values + request.query_params.getlist(base + "[]")
+    elif base:
+        values = values + request.query_params.getlist(base)
+    indexed = re.compile(re.escape(base) + r"\[([0-9]{1,6})\]")
+    numbered = []
+    for key, value in request.query_params.multi_items():
+        match = indexed.fullmatch(key)
+        if match:
+            numbered.append((int(match.group(1)), value))
+    return values + [value for _, value in sorted(numbered, key=lambda pair: pair[0])]
+
+
+#: Headers HTTP itself defines as preference lists (RFC 9110, section 12.5).
+NEGOTIATED = frozenset({"accept", "accept-language", "accept-charset", "accept-encoding"})
+
+
+def negotiate(values: list[str], schema: Any) -> list[str]:
+    """A preference header read as HTTP does: the best listed value the schema takes.
+
+    ``*``, and a list naming nothing the schema allows, fall back to the schema's
+    default (else the first of its enum): a server picks what it can serve rather
+    than refuse the request. ``uk-UA`` is served by ``uk``.
+    """
+    schema = schema if isinstance(schema, dict) else {}
+    ranked: list[tuple[float, int, str]] = []
+    for value in values:
+        for index, part in enumerate(value.split(",")):
+            token, *params = (piece.strip() for piece in part.split(";"))
+            weight = 1.0
+            for param in params:
+                name, _, number = param.partition("=")
+                if name.strip().lower() == "q":
+                    try:
+                        weight = float(number)
+                    except ValueError:
+                        weight = 0.0
+            if token and weight > 0:
+                ranked.append((-weight, len(ranked) + index, token))
+    enum = schema.get("enum") if isinstance(schema.get("enum"), list) else None
+    for _, _, token in sorted(ranked):
+        if token == "*" or token.endswith("/*"):
+            continue
+        if enum is None:
+            return [token]
+        for allowed in enum:
+            text = str(allowed)
+            if text.lower() in (token.lower(), token.lower().split("-")[0]):
+                return [text]
+    if "default" in schema:
+        return [str(schema["default"])]
+    if enum:
+        return [str(enum[0])]
+    return []
+
+
+def _raw(
+    request: Request, param: Parameter, aliases: Mapping[str, str], schemas: SchemaSet
+) -> list[str]:
     if param.location == "path":
         value = request.path_params.get(aliases.get(param.name, param.name))
         return [] if value is None else [str(value)]
     if param.location == "query":
-        return request.query_params.getlist(param.name)
+        schema = schemas.resolve(param.schema)
+        return query_values(request, param.name, _is_array(schema) or param.name.endswith("[]"))
     if param.location == "header":
-        return request.headers.getlist(param.name)
+        values = request.headers.getlist(param.name)
+        if values and param.name.lower() in NEGOTIATED:
+            return negotiate(values, schemas.resolve(param.schema))
+        return values
     value = request.cookies.get(param.name)
     return [] if value is None else [value]
 
@@ -122,7 +199,7 @@ def _check_parameter(
     into: RequestValues,
 ) -> InputProblem | None:
     shown = printable(param.name)
-    values = _raw(request, param, aliases)
+    values = _raw(request, param, aliases, schemas)
     where = f"{param.location} parameter '{shown}'"
     if not values:
         if param.required:
