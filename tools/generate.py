@@ -86,6 +86,15 @@ def config_for(spec: dict[str, Any], scratch: Path) -> Path:
 
 
 ROUTE = re.compile(r'"method": "(\w+)",\s*"url": "([^"]*)"')
+TEMPLATE = re.compile(r"\{[^{}/]*\}")
+
+
+def _route_key(path: str) -> str:
+    """A path with its parameter names left out: the generator writes ``{shipmentId}``
+    as ``{shipment_id}``, and the operation is the same."""
+    return TEMPLATE.sub("{}", path)
+
+
 STATUS = re.compile(r"response\.status_code == ([0-9]{3})\b")
 
 
@@ -100,18 +109,19 @@ def missing_code(spec: dict[str, Any], package_dir: Path) -> list[str]:
     for module in (package_dir / "api").rglob("*.py"):
         text = module.read_text(encoding="utf-8")
         if route := ROUTE.search(text):
-            generated[(route[1], route[2])] = set(STATUS.findall(text))
+            generated[(route[1], _route_key(route[2]))] = set(STATUS.findall(text))
     missing: list[str] = []
     for path, item in spec.get("paths", {}).items():
         for method in HTTP_METHODS:
             if not isinstance(item.get(method), dict):
                 continue
             name = f"{method.upper()} {path}"
-            if (method, path) not in generated:
+            key = (method, _route_key(path))
+            if key not in generated:
                 missing.append(name)
                 continue
             for status in map(str, item[method].get("responses", {})):  # YAML: 200 is an int
-                if status.isdigit() and status not in generated[(method, path)]:
+                if status.isdigit() and status not in generated[key]:
                     missing.append(f"{name} response {status}")
     return missing
 

@@ -8,8 +8,12 @@ docs pages say (paths, bodies, ``ids[]``, the list page's fields), not our clien
 from __future__ import annotations
 
 import json
+import re
+import shutil
+import subprocess
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -228,3 +232,23 @@ def test_an_id_nobody_created_is_answered_from_the_spec_with_that_id(api: httpx.
     assert answer.status_code == 200
     assert answer.json()["id"] == 777
     assert api.get("/pickups/0").status_code == 422  # the id's schema still holds (minimum 1)
+
+
+def test_the_readme_curl_session_prints_what_it_says(tmp_path: Path) -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    (block,) = [b for b in re.findall(r"```sh\n(.*?)```", readme, flags=re.S) if "/pickups" in b]
+    expected = [line[2:] for line in block.splitlines() if line.startswith("# ")]
+    for tool in ("curl", "jq", "bash"):
+        assert shutil.which(tool), f"the README's session needs {tool}"
+    spec = json.loads(vendor_whole_api(tmp_path).read_text("utf-8"))
+    with serve("novapost", spec=spec) as fresh:  # ids count from 1 on a fresh mock
+        script = block.replace("http://127.0.0.1:8010/v.1.0", fresh.base_url)
+        proc = subprocess.run(
+            ["bash", "-euo", "pipefail", "-c", script],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines() == expected
