@@ -42,6 +42,17 @@ OPERATIONS = {
     ("post", "/webhooks"): "webhooks.post_webhooks",
     ("get", "/webhooks"): "webhooks.get_webhooks",
     ("delete", "/webhooks/{id}"): "webhooks.delete_webhooks_id",
+    ("post", "/pickups"): "pickups.post_pickups",
+    ("get", "/pickups"): "pickups.get_pickups",
+    ("get", "/pickups/{id}"): "pickups.get_pickups_id",
+    ("put", "/pickups/{id}"): "pickups.put_pickups_id",
+    ("delete", "/pickups/{id}"): "pickups.delete_pickups_id",
+    ("put", "/pickups/{id}/status"): "pickups.put_pickups_id_status",
+    ("get", "/pickups/{id}/shipments"): "pickups.get_pickups_id_shipments",
+    ("post", "/pickups/{id}/shipments"): "pickups.post_pickups_id_shipments",
+    ("delete", "/pickups/{id}/shipments/{shipmentId}"): (
+        "pickups.delete_pickups_id_shipments_shipmentid"
+    ),
 }
 
 
@@ -106,7 +117,13 @@ def test_security_and_servers(spec: dict[str, Any]) -> None:
 
 
 def test_components_repeated_across_pages_merge(spec: dict[str, Any]) -> None:
-    assert set(spec["components"]["responses"]) == {"Unauthorized", "Validation", "Time-out"}
+    assert set(spec["components"]["responses"]) == {
+        "Unauthorized",
+        "Validation",
+        "Time-out",
+        "PickupValidation",
+        "PickupNotFound",
+    }
     assert schema(spec, "Pagination")["required"] == ["page", "limit", "total"]
     errors = schema(spec, "Error")["properties"]["errors"]
     assert errors == {"type": "object", "additionalProperties": {"type": "string"}}
