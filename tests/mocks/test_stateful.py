@@ -231,6 +231,10 @@ def test_an_id_nobody_created_is_answered_from_the_spec_with_that_id(api: httpx.
     answer = api.get("/pickups/777")
     assert answer.status_code == 200
     assert answer.json()["id"] == 777
+    # a change or an action too: a made-up id (0) would be taken for a real one by links
+    changed = api.put("/pickups/778/status", json={"status": "confirmed"})
+    assert (changed.status_code, changed.json()["id"]) == (200, 778)
+    assert listed(api, "/pickups") == []  # and nothing was stored
     assert api.get("/pickups/0").status_code == 422  # the id's schema still holds (minimum 1)
 
 

@@ -318,7 +318,14 @@ class StatefulAnswers:
             return self._send(op, accept, found)
         if found is DELETED or self.store.held_by_other(owner, resource.collection, parent, key):
             return self._not_found(op, resource)
-        value = self._spec_value(op, accept)  # unknown-id: the spec's answer, with this id
+        return self._with_asked_id(op, resource, values, accept)
+
+    def _with_asked_id(
+        self, op: Operation, resource: Resource, values: RequestValues, accept: str
+    ) -> Response | None:
+        """unknown-id: the spec's answer, carrying the id asked rather than a made-up one
+        (which a client, or a link, would take for a real id)."""
+        value = self._spec_value(op, accept)
         if isinstance(value, dict) and resource.id_field in value:
             value[resource.id_field] = values.get("path", resource.id_param or "")
             return self._send(op, accept, value)
@@ -336,7 +343,7 @@ class StatefulAnswers:
         key = self._key(resource, values)
         gone = self._gone(owner, resource, parent, key)
         if gone is None:
-            return None
+            return self._with_asked_id(op, resource, values, accept)
         if gone:
             return self._not_found(op, resource)
         props = self._props(resource)
