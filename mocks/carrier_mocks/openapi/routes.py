@@ -144,6 +144,7 @@ class SpecRoutes:
         self.operations = [op for op in operations(spec) if op.key not in exclude]
         # (operation, documented status, media type, status sent) -> the fixed answer
         self._static: dict[tuple[str, str, str | None, int], _Answer] = {}
+        self._fixed_values: dict[tuple[str, str | None, int], Any] = {}
         self.model = ResourceModel(self.operations, self.schemas, overrides)
         self.state = StateStore()
         self.stateful = StatefulAnswers(self, self.model, self.state)
@@ -314,8 +315,15 @@ class SpecRoutes:
         return self._media(doc, accept)
 
     def fixed_value(self, op: Operation, media: MediaType | None) -> Any:
-        """The value the spec gives for ``media``: example, else one made from the schema."""
-        return self._fixed(op, media)
+        """The value the spec gives for ``media``: example, else one made from the schema.
+
+        Made once per operation and media type (it is the same every time); callers
+        copy it before changing it.
+        """
+        key = (op.key, media.name if media is not None else None, id(media))
+        if key not in self._fixed_values:
+            self._fixed_values[key] = self._fixed(op, media)
+        return self._fixed_values[key]
 
     def with_body(
         self,
