@@ -56,8 +56,9 @@ RULES: dict[str, str] = {
     "paging": "'page' and 'limit' (or 'per_page', 'pageSize') cut the filtered list; the "
     "answer's page fields (total, current_page or page, last_page, per_page or limit, from, "
     "to), at its top or in one nested object, are set from it",
-    "unknown-id": "an id nobody created answers from the spec (its id set to the one asked); "
-    "one deleted, or created with another key, is the documented 404",
+    "unknown-id": "an id nobody created answers from the spec (the docs' example as written, "
+    "else a value made from the schema with the id asked); one deleted, or created with "
+    "another key, is the documented 404",
 }
 
 Kind = Literal[

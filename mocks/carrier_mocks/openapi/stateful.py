@@ -330,8 +330,12 @@ class StatefulAnswers:
     def _with_asked_id(
         self, op: Operation, resource: Resource, values: RequestValues, accept: str
     ) -> Response | None:
-        """unknown-id: the spec's answer, carrying the id asked rather than a made-up one
-        (which a client, or a link, would take for a real id)."""
+        """unknown-id: the spec's answer; made from the schema, it carries the id asked
+        rather than a made-up one (which a client, or a link, would take for a real id).
+        The docs' own example is sent as written, as Prism sends it."""
+        _, _, media = self._success(op, accept)
+        if media is not None and (media.has_example or media.examples):
+            return None
         value = self._spec_value(op, accept)
         if isinstance(value, dict) and resource.id_field in value:
             value[resource.id_field] = values.get("path", resource.id_param or "")
