@@ -174,6 +174,8 @@ def test_reset_forgets_and_state_exports_and_imports(api: httpx.Client, server: 
     answer = control.put("/state", json=state)
     assert answer.json() == {"records": 1, "deleted": 0}
     assert fresh.get("/pickups/4321").json() == seeded
+    again = control.post("/state", json=control.get("/state").json())  # POST imports too
+    assert again.json() == {"records": 1, "deleted": 0}
     assert new_pickup(fresh)["id"] not in (4321, pickup["id"])
     broken = {"records": [{**state["records"][0], "record": {"id": 9, "status": "lost"}}]}
     refused = control.put("/state", json=broken)
