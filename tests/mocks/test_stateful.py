@@ -11,6 +11,7 @@ import json
 import re
 import shutil
 import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,6 +25,8 @@ from tests.specs.whole_api import vendor_whole_api
 
 from .support import NP_KEY
 
+ROOT = Path(__file__).resolve().parents[2]
+README = ROOT / "README.md"
 OTHER_KEY = "np_test_expiring00000001"  # another client of the fixtures (cid 100005)
 PARTY = {"name": "Ola Nowak", "phone": "48600300400", "pointId": 2291}
 PICKUP = {
@@ -241,20 +244,46 @@ def test_an_id_nobody_created_is_answered_from_the_spec_with_that_id(api: httpx.
 
 
 def test_the_readme_curl_session_prints_what_it_says(tmp_path: Path) -> None:
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
-    (block,) = [b for b in re.findall(r"```sh\n(.*?)```", readme, flags=re.S) if "/pickups" in b]
-    expected = [line[2:] for line in block.splitlines() if line.startswith("# ")]
+    """The README's setup (vendor the pages, serve them with --novapost-spec), then its
+    session, against a fresh mock process: each line printed is the comment below it."""
+    blocks = re.findall(r"```sh\n(.*?)```", README.read_text(encoding="utf-8"), flags=re.S)
+    (setup,) = [b for b in blocks if "--novapost-spec" in b and "tools.vendor" in b]
+    (session,) = [b for b in blocks if "$NP/pickups" in b]
     for tool in ("curl", "jq", "bash"):
         assert shutil.which(tool), f"the README's session needs {tool}"
-    spec = json.loads(vendor_whole_api(tmp_path).read_text("utf-8"))
-    with serve("novapost", spec=spec) as fresh:  # ids count from 1 on a fresh mock
-        script = block.replace("http://127.0.0.1:8010/v.1.0", fresh.base_url)
+    prepare, serving = setup.strip().splitlines()[:2], setup.strip().splitlines()[2]
+    script = (
+        "\n".join(prepare)
+        .replace("/tmp/", f"{tmp_path}/")
+        .replace(".venv/bin/python", sys.executable)
+    )
+    subprocess.run(["bash", "-euo", "pipefail", "-c", script], cwd=ROOT, check=True, timeout=60)
+    command = serving.split("#")[0].split()[1:]  # python -m carrier_mocks --novapost-spec FILE
+    command = [arg.replace("/tmp/", f"{tmp_path}/") for arg in command]
+    mock = subprocess.Popen(
+        [sys.executable, *command, "--novapost-port", "0", "--shipyo-port", "0"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert mock.stdout is not None
+        base_url = mock.stdout.readline().split()[-1]  # "Nova Post mock: http://..."
         proc = subprocess.run(
-            ["bash", "-euo", "pipefail", "-c", script],
+            [
+                "bash",
+                "-euo",
+                "pipefail",
+                "-c",
+                session.replace("http://127.0.0.1:8010/v.1.0", base_url),
+            ],
             capture_output=True,
             text=True,
             timeout=60,
             check=False,
         )
+    finally:
+        mock.terminate()
+        mock.wait(10)
     assert proc.returncode == 0, proc.stderr
+    expected = [line[2:] for line in session.splitlines() if line.startswith("# ")]
     assert proc.stdout.splitlines() == expected
