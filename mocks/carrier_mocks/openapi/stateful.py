@@ -82,7 +82,11 @@ class StatefulAnswers:
         status, doc, media = self._success(op, accept)
         if media is None or not is_json(media.name) or media.schema is None:
             return self.routes.with_body(op, doc, media, status, None).response()
-        trusted = record_of is not None and media.schema == record_of.record_schema
+        trusted = (
+            record_of is not None
+            and isinstance(value, dict)
+            and media.schema == record_of.record_schema
+        )
         if not trusted and not self.schemas.is_valid(value, media.schema):
             _log.debug("%s: the stored value does not fit the documented answer", op.key)
             return None
@@ -145,7 +149,11 @@ class StatefulAnswers:
         made = sample(resource.record_schema, self.schemas)
         return made if isinstance(made, dict) else {}
 
-    def new_record(self, resource: Resource, template: dict[str, Any], sent: Any) -> dict[str, Any]:
+    def new_record(
+        self, resource: Resource, template: dict[str, Any], sent: Any
+    ) -> dict[str, Any] | None:
+        """A record fitting its schema: ``template`` with the fields sent, a fresh id and
+        number; ``None`` when no such record can be made (then nothing is stored)."""
         props = self._props(resource)
         record = copy.deepcopy(template)
         if isinstance(sent, dict):
@@ -172,12 +180,15 @@ class StatefulAnswers:
             record, resource.record_schema
         ):
             plain = sample_without_examples(resource.record_schema, self.schemas)
-            if isinstance(plain, dict):
-                for name, value in record.items():
-                    trial = {**plain, name: value}
-                    if self.schemas.is_valid(trial, resource.record_schema):
-                        plain = trial
-                record = plain
+            if not isinstance(plain, dict):
+                return None
+            for name, value in record.items():
+                trial = {**plain, name: value}
+                if self.schemas.is_valid(trial, resource.record_schema):
+                    plain = trial
+            if not self.schemas.is_valid(plain, resource.record_schema):
+                return None
+            record = plain
         return record
 
     def _create(
@@ -193,12 +204,15 @@ class StatefulAnswers:
         sent = values.body if values.has_body else {}
         entries = sent if isinstance(sent, list) else [sent]
         with self.store.lock:
-            records = [self.new_record(resource, template, entry) for entry in entries]
+            made = [self.new_record(resource, template, entry) for entry in entries]
+            records = [record for record in made if record is not None]
+            if len(records) != len(made):
+                return None  # nothing stored: the spec's answer, as before
             _, _, media = self._success(op, accept)
             schema = self.schemas.resolve(media.schema) if media is not None else None
             many = isinstance(schema, dict) and schema.get("type") == "array"
             value: Any = records if many else (records[0] if records else None)
-            response = self._send(op, accept, value)
+            response = self._send(op, accept, value, record_of=None if many else resource)
             if response is None:
                 return None  # nothing stored: the spec's answer, as before
             for record in records:
