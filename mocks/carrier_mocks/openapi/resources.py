@@ -27,6 +27,7 @@ __all__ = [
     "ResourceModel",
     "Role",
     "load_overrides",
+    "singular",
 ]
 
 #: Every rule the inference uses, by name: what it recognises and what follows.
@@ -123,6 +124,15 @@ def _template(segment: str) -> str | None:
     return match.group(1) if match else None
 
 
+def singular(name: str) -> str:
+    """``pickups`` -> ``pickup``, ``addresses`` -> ``address``, ``entries`` -> ``entry``."""
+    if name.endswith("ies"):
+        return name[:-3] + "y"
+    if name.endswith(("sses", "xes", "ches", "shes")):
+        return name[:-2]
+    return name[:-1] if name.endswith("s") and not name.endswith("ss") else name
+
+
 def _singular(name: str) -> list[str]:
     out = [name]
     if name.endswith("ies"):
@@ -208,7 +218,7 @@ class ResourceModel:
                 p.startswith(path + "/{") and len(_segments(p)) == len(parts) + 1
                 for p in self.by_path
             )
-            lists = "GET" in ops and self._list_items(ops["GET"]) is not None
+            lists = "GET" in ops and self.list_items(ops["GET"]) is not None
             if "POST" in ops and (child or lists):
                 return "sub-collection", "sub-collection"
             if set(ops) <= set(_WRITES):
@@ -245,7 +255,7 @@ class ResourceModel:
                 resource = self.resources[path]
                 if "POST" in ops:
                     self.roles[ops["POST"].key] = Role("create", resource, why)
-                if "GET" in ops and self._list_items(ops["GET"]) is not None:
+                if "GET" in ops and self.list_items(ops["GET"]) is not None:
                     filters = self._filters(ops["GET"], resource)
                     self.roles[ops["GET"].key] = Role("list", resource, why, filters)
             elif kind == "item":
@@ -345,12 +355,12 @@ class ResourceModel:
             if self._properties(schema):
                 return schema
         if "GET" in ops:
-            found = self._list_items(ops["GET"])
+            found = self.list_items(ops["GET"])
             if found is not None:
                 return found[1]
         return None
 
-    def _list_items(self, op: Operation) -> tuple[str | None, Any] | None:
+    def list_items(self, op: Operation) -> tuple[str | None, Any] | None:
         """``(array property or None for a bare array, item schema)`` of a list's 2xx."""
         schema = self.schemas.resolve(_json_schema(op, response=True))
         if not isinstance(schema, dict):
@@ -370,9 +380,6 @@ class ResourceModel:
             ((name, prop),) = arrays.items()
             return name, prop.get("items", {})
         return None
-
-    def list_items(self, op: Operation) -> tuple[str | None, Any] | None:
-        return self._list_items(op)
 
     def _filters(self, op: Operation, resource: Resource) -> tuple[Filter, ...]:
         fields = self._properties(resource.record_schema)

@@ -18,7 +18,7 @@ from starlette.responses import Response
 
 from carrier_mocks.openapi.document import MediaType, Operation, ResponseDoc
 from carrier_mocks.openapi.inputs import RequestValues, is_json
-from carrier_mocks.openapi.resources import Filter, Resource, ResourceModel, Role
+from carrier_mocks.openapi.resources import Filter, Resource, ResourceModel, Role, singular
 from carrier_mocks.openapi.samples import sample, sample_without_examples
 from carrier_mocks.openapi.state import DELETED, StateError, StateStore, id_key
 
@@ -97,7 +97,7 @@ class StatefulAnswers:
         return copy.deepcopy(self.routes.fixed_value(op, media))
 
     def _not_found(self, op: Operation, resource: Resource) -> Response:
-        name = resource.collection.rstrip("/").rsplit("/", 1)[-1].rstrip("s").capitalize()
+        name = singular(resource.collection.rstrip("/").rsplit("/", 1)[-1]).capitalize()
         field = resource.id_param or resource.id_field
         return self.routes.error(op, 404, field, f"{name or 'Record'} not found")
 
