@@ -8,28 +8,48 @@ cycle a shop's tests run: ``POST /pickups``, ``GET /pickups?ids[]=<id>``,
 list holds exactly the new pickup, the read returns it, the delete is a 204).
 Then the same connections load the stateless spec-driven ``GET
 /dictionaries/currencies``. Reported without targets, so that a regression shows.
+
+With wrk, the same cycle (``stateful_mix.lua``) loads the mock and then Prism on
+the same spec, as the prism section loads them: Prism keeps nothing (it answers
+each create with the example's id, so its cycle never deletes). The ratio is
+reported, not held to the prism section's target.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import shutil
 import tempfile
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import httpx
 
-from bench.prism import SPEC_GET, vendored_spec
+from bench.prism import (
+    SPEC_GET,
+    WRK_MISSING,
+    Outcome,
+    Route,
+    measured,
+    prism_binary,
+    route_rows,
+    vendored_spec,
+    wrk,
+)
 from bench.report import Row
 from bench.servers import mock_server
+from tools import prism as prism_tool
 
 __all__ = ["CONNECTIONS", "SECONDS", "Mix", "run"]
 
 SECTION = "stateful mock"
+MIX_SCRIPT = Path(__file__).with_name("stateful_mix.lua")
+WARMUP_SECONDS = 2
+WRK_SECONDS = 8
 CONNECTIONS = 32
 SECONDS = 5.0
 WARMUP = 1.0
@@ -168,8 +188,28 @@ def _row(name: str, figure: float, shown: str, mix: Mix, statuses: Counter[str])
     )
 
 
+def _wrk_mix(wrk_binary: str, url: str, token: str) -> Outcome:
+    """The cycle by wrk (``stateful_mix.lua``): a warm-up, then the measured run."""
+    headers = {"Authorization": token}
+    wrk(wrk_binary, url, headers, WARMUP_SECONDS, MIX_SCRIPT)
+    return measured(wrk(wrk_binary, url, headers, WRK_SECONDS, MIX_SCRIPT))
+
+
+def _wrk_rows(mine: Outcome, theirs: Outcome) -> list[Row]:
+    """The cycle under wrk on the mock and on Prism (which keeps nothing), and the ratio.
+
+    Reported without a target: the 3x target holds for the stateless rows of the
+    prism section; this one shows what remembering costs against a mock that does not.
+    """
+    route = Route("create/list/read/delete cycle (wrk, stateful_mix.lua)", "/pickups")
+    rows = [replace(row, section=SECTION) for row in route_rows(route, mine, theirs)]
+    return [replace(row, target=None) for row in rows]
+
+
 def run() -> list[Row]:
-    """The stateful cycle, then the stateless GET, on one mock of the whole API."""
+    """The stateful cycle, then the stateless GET, on one mock of the whole API; then the
+    cycle under wrk on the mock and on Prism, when they are here."""
+    wrk_binary = shutil.which("wrk")
     with tempfile.TemporaryDirectory(prefix="bench-stateful-") as scratch:
         spec_path = Path(scratch) / "novapost.json"
         spec_path.write_text(json.dumps(vendored_spec()), encoding="utf-8")
@@ -181,6 +221,18 @@ def run() -> list[Row]:
             port = int(host.rsplit(":", 1)[1])
             mixed, mixed_statuses = asyncio.run(_measure(_cycle_loop, port, host, token))
             plain, plain_statuses = asyncio.run(_measure(_get_loop, port, host, token))
+            missing = Outcome(reason=WRK_MISSING)
+            mine = _wrk_mix(wrk_binary, server.base_url, token) if wrk_binary else missing
+        theirs = missing
+        prism, prism_missing = prism_binary()
+        if wrk_binary and prism is None:
+            theirs = Outcome(reason=prism_missing)
+        elif wrk_binary and prism is not None:
+            try:
+                with prism_tool.serve(spec_path) as origin:
+                    theirs = _wrk_mix(wrk_binary, origin, token)
+            except prism_tool.PrismUnavailable as exc:
+                theirs = Outcome(reason=str(exc))
     per_request = mixed.per_second(mixed.requests)
     stateless = plain.per_second(plain.requests)
     return [
@@ -204,4 +256,5 @@ def run() -> list[Row]:
             round(per_request / stateless, 2) if stateless else 0.0,
             shown=f"{per_request / stateless:.2f}x" if stateless else "n/a",
         ),
+        *_wrk_rows(mine, theirs),
     ]

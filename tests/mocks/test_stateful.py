@@ -91,6 +91,10 @@ def test_a_created_shipment_is_found_by_its_id(api: httpx.Client) -> None:
     assert api.get(f"/shipments/{first['id']}").json() == first
     both = listed(api, "/shipments", [("ids[0]", second["id"]), ("ids[1]", first["id"])])
     assert sorted(both) == sorted([first["id"], second["id"]])
+    # createdFrom is a lower bound on createdAt (the overrides file says so)
+    moment = first["createdAt"]
+    assert len(listed(api, "/shipments", {"createdFrom": moment})) == 2
+    assert listed(api, "/shipments", {"createdFrom": "2999-01-01T00:00:00Z"}) == []
 
 
 def test_a_pickup_is_created_listed_paged_changed_and_deleted(api: httpx.Client) -> None:

@@ -1,5 +1,8 @@
 """The records a mock keeps: per owner (the API key's client), per collection, under one lock.
 
+A stored record is never changed in place (a change stores a new one), so what
+:meth:`StateStore.select` returns can be copied outside the lock.
+
 Every operation holds the lock for its whole read-modify-write, so concurrent
 creates never lose a record or hand out one id twice, whichever thread or event
 loop they come from. Ids are never reused, not even after a delete or a reset
@@ -78,6 +81,26 @@ class StateStore:
         with self.lock:
             found = self._records.get(owner, {}).get((collection, parent), {})
             return copy.deepcopy(list(found.values()))
+
+    def select(
+        self,
+        owner: str,
+        collection: str,
+        parent: str,
+        ids: set[str] | None,
+        keep: Callable[[Record], bool],
+    ) -> list[Record]:
+        """The records (in creation order) whose id is in ``ids`` (any when None) and that
+        ``keep`` takes. Not copies: the caller copies what it sends, under no lock."""
+        with self.lock:
+            found = self._records.get(owner, {}).get((collection, parent), {})
+            if ids is not None and not any(key in found for key in ids):
+                return []
+            return [
+                record
+                for key, record in found.items()
+                if (ids is None or key in ids) and keep(record)
+            ]
 
     # ------------------------------------------------------------------ writing
 

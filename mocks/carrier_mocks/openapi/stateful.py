@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import logging
 import math
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from starlette.responses import Response
@@ -43,6 +44,26 @@ _LIMIT_PARAMS = ("limit", "per_page", "perPage", "pageSize", "page_size")
 _DIGITS = {"type": "string", "pattern": "^[0-9]{14}$"}
 
 
+def _equals(field: str, keys: set[str]) -> Callable[[dict[str, Any]], bool]:
+    """An ``equals`` filter: the field is one of the values asked for."""
+    return lambda record: id_key(record.get(field)) in keys
+
+
+def _within(flt: Filter, bound: Any) -> Callable[[dict[str, Any]], bool]:
+    """A ``from``/``to`` filter: the field at or after (before) the bound."""
+
+    def test(record: dict[str, Any]) -> bool:
+        have = record.get(flt.field)
+        if have is None:
+            return False
+        try:
+            return bool(have >= bound) if flt.match == "from" else bool(have <= bound)
+        except TypeError:
+            return False
+
+    return test
+
+
 class StatefulAnswers:
     """The remembering half of the spec-driven routes."""
 
@@ -72,17 +93,24 @@ class StatefulAnswers:
         return int(code) if code.isdigit() else 200, doc, self.routes.media_for(doc, accept)
 
     def _send(
-        self, op: Operation, accept: str, value: Any, record_of: Resource | None = None
+        self,
+        op: Operation,
+        accept: str,
+        value: Any,
+        record_of: Resource | None = None,
+        *,
+        checked: bool = False,
     ) -> Response | None:
         """``value`` as the documented 2xx, or None when it does not fit its schema.
 
         A stored record (``record_of``) fitted its schema when it was stored: where the
-        answer's schema is that same schema, it is not checked again.
+        answer's schema is that same schema, it is not checked again; ``checked`` says
+        the caller checked the rest of ``value`` already.
         """
         status, doc, media = self._success(op, accept)
         if media is None or not is_json(media.name) or media.schema is None:
             return self.routes.with_body(op, doc, media, status, None).response()
-        trusted = (
+        trusted = checked or (
             record_of is not None
             and isinstance(value, dict)
             and media.schema == record_of.record_schema
@@ -155,41 +183,39 @@ class StatefulAnswers:
         """A record fitting its schema: ``template`` with the fields sent, a fresh id and
         number; ``None`` when no such record can be made (then nothing is stored)."""
         props = self._props(resource)
-        record = copy.deepcopy(template)
-        if isinstance(sent, dict):
-            for name, value in sent.items():
-                if name in props and self.schemas.is_valid(value, props[name]):
-                    record[name] = value
-        given = record.get(resource.id_field) if isinstance(sent, dict) else None
-        member_id = (
-            resource.parent is not None
-            and isinstance(sent, dict)
-            and resource.id_field in sent
-            and given is not None
+        schema = resource.record_schema
+        fields = (
+            {name: value for name, value in sent.items() if name in props}
+            if isinstance(sent, dict)
+            else {}
         )
+        member_id = resource.parent is not None and fields.get(resource.id_field) is not None
+        made: dict[str, Any] = {}
         if not member_id:  # a member may name what it is (a shipment's id); else a fresh id
             id_schema = resource.id_schema or self.schemas.resolve(props.get(resource.id_field, {}))
-            record[resource.id_field] = self.store.fresh_value(resource.collection, id_schema)
-        if resource.number_field is not None and not (member_id and resource.number_field in sent):
-            schema = self.schemas.resolve(props.get(resource.number_field))
-            schema = schema if isinstance(schema, dict) and "pattern" in schema else _DIGITS
-            record[resource.number_field] = self.store.fresh_value(
-                resource.collection + "#" + resource.number_field, schema
-            )
-        if resource.record_schema is not None and not self.schemas.is_valid(
-            record, resource.record_schema
-        ):
-            plain = sample_without_examples(resource.record_schema, self.schemas)
-            if not isinstance(plain, dict):
-                return None
-            for name, value in record.items():
-                trial = {**plain, name: value}
-                if self.schemas.is_valid(trial, resource.record_schema):
-                    plain = trial
-            if not self.schemas.is_valid(plain, resource.record_schema):
-                return None
-            record = plain
-        return record
+            made[resource.id_field] = self.store.fresh_value(resource.collection, id_schema)
+        number = resource.number_field
+        if number is not None and not (member_id and number in fields):
+            pattern = self.schemas.resolve(props.get(number))
+            pattern = pattern if isinstance(pattern, dict) and "pattern" in pattern else _DIGITS
+            made[number] = self.store.fresh_value(f"{resource.collection}#{number}", pattern)
+        record = {**copy.deepcopy(template), **fields, **made}
+        if schema is None or self.schemas.is_valid(record, schema):
+            return record
+        # Some field does not fit the record: keep those that do, on the template...
+        fitting = {n: v for n, v in fields.items() if self.schemas.is_valid(v, props[n])}
+        record = {**copy.deepcopy(template), **fitting, **made}
+        if self.schemas.is_valid(record, schema):
+            return record
+        # ...else on a value made from the schema alone (the template is what is wrong).
+        plain = sample_without_examples(schema, self.schemas)
+        if not isinstance(plain, dict):
+            return None
+        for name, value in record.items():
+            trial = {**plain, name: value}
+            if self.schemas.is_valid(trial, schema):
+                plain = trial
+        return plain if self.schemas.is_valid(plain, schema) else None
 
     def _create(
         self,
@@ -222,18 +248,26 @@ class StatefulAnswers:
 
     # ------------------------------------------------------------------ list
 
-    def _matches(self, record: dict[str, Any], flt: Filter, wanted: Any) -> bool:
-        have = record.get(flt.field)
-        wanted_list = wanted if isinstance(wanted, list) else [wanted]
-        if flt.match == "equals":
-            return id_key(have) in {id_key(w) for w in wanted_list}
-        if have is None:
-            return False
-        bound = wanted_list[0]
-        try:
-            return bool(have >= bound) if flt.match == "from" else bool(have <= bound)
-        except TypeError:
-            return False
+    def _keep(
+        self, role: Role, values: RequestValues
+    ) -> tuple[set[str] | None, Callable[[dict[str, Any]], bool]]:
+        """The ids asked for (when a filter names the id field), and a test for the rest."""
+        ids: set[str] | None = None
+        tests: list[Callable[[dict[str, Any]], bool]] = []
+        for flt in role.filters:
+            wanted = values.get("query", flt.param)
+            if wanted is None or wanted == []:
+                continue
+            wanted_list = wanted if isinstance(wanted, list) else [wanted]
+            if flt.match == "equals":
+                keys = {id_key(w) for w in wanted_list}
+                if flt.field == role.resource.id_field:
+                    ids = keys if ids is None else ids & keys
+                else:
+                    tests.append(_equals(flt.field, keys))
+            else:
+                tests.append(_within(flt, wanted_list[0]))
+        return ids, lambda record: all(test(record) for test in tests)
 
     def _list(
         self,
@@ -245,11 +279,8 @@ class StatefulAnswers:
         accept: str,
     ) -> Response | None:
         resource = role.resource
-        records = self.store.records(owner, resource.collection, parent)
-        for flt in role.filters:
-            wanted = values.get("query", flt.param)
-            if wanted is not None and wanted != []:
-                records = [r for r in records if self._matches(r, flt, wanted)]
+        ids, keep = self._keep(role, values)
+        records = self.store.select(owner, resource.collection, parent, ids, keep)
         total = len(records)
         query = {name: value for (where, name), value in values.params.items() if where == "query"}
         declared = {p.name: p for p in op.parameters if p.location == "query"}
@@ -264,16 +295,15 @@ class StatefulAnswers:
         page = page if isinstance(page, int) and page >= 1 else 1
         limit = limit if isinstance(limit, int) and limit >= 1 else max(total, 1)
         offset = (page - 1) * limit
-        shown = records[offset : offset + limit]
+        shown = copy.deepcopy(records[offset : offset + limit])
         found = self.model.list_items(op)
         if found is None:
             return None
-        prop, _ = found
+        prop, items = found
         if prop is None:
             return self._send(op, accept, shown)
         body = self._spec_value(op, accept)
         body = body if isinstance(body, dict) else {}
-        body[prop] = shown
         numbers = {
             "total": total,
             "page": page,
@@ -284,6 +314,14 @@ class StatefulAnswers:
         }
         _, _, media = self._success(op, accept)
         self._set_paging(body, media.schema if media else None, numbers)
+        if items == resource.record_schema and resource.record_schema is not None:
+            # Stored records fit their schema: check the page around them, then add them.
+            body[prop] = []
+            fits = self._send(op, accept, body) is not None
+            body[prop] = shown
+            if fits:  # else (minItems...) the whole page is checked below
+                return self._send(op, accept, body, record_of=resource, checked=True)
+        body[prop] = shown
         return self._send(op, accept, body)
 
     def _set_paging(self, body: dict[str, Any], schema: Any, numbers: dict[str, Any]) -> None:
