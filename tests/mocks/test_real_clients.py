@@ -160,3 +160,31 @@ async def test_nested_array_items_are_checked_whatever_else_the_schema_holds(
     assert "invoice/items/0/packingType" in refused.text
     assert (await api.post("/invoices", json={**good, "weight": 31})).status_code == 422
     assert (await api.post("/invoices", json={**good, "recipient": "R2-D2"})).status_code == 422
+
+
+def test_recursive_and_shared_schemas_are_checked_at_every_depth() -> None:
+    from carrier_mocks.openapi.schemas import SchemaSet
+
+    node = {
+        "type": "object",
+        "properties": {
+            "name": {"type": "string"},
+            "children": {"type": "array", "items": {"$ref": "#/components/schemas/Node"}},
+            "owner": {"$ref": "#/components/schemas/Party"},
+        },
+    }
+    party = {"type": "object", "properties": {"phone": {"type": "string"}}}
+    schemas = SchemaSet(
+        {"openapi": "3.0.0", "components": {"schemas": {"Node": node, "Party": party}}}
+    )
+    tree: dict[str, Any] = {"name": "root", "owner": {"phone": "1"}}
+    leaf = tree
+    for depth in range(30):  # deeper than named schemas are inlined
+        child: dict[str, Any] = {"name": f"n{depth}", "owner": {"phone": "2"}}
+        leaf["children"] = [child]
+        leaf = child
+    ref = {"$ref": "#/components/schemas/Node"}
+    assert schemas.first_problem(tree, ref, "tree") is None
+    leaf["owner"] = {"phone": 3}
+    problem = schemas.first_problem(tree, ref, "tree")
+    assert problem is not None and problem.endswith("owner/phone must be of type string")

@@ -143,6 +143,10 @@ _REGEX_CLASSES = {
 }
 _UNICODE_CLASS = re.compile(r"\\([pP])\{([A-Za-z]+)\}")
 _DROP = object()
+#: Named schemas inlined into one another at most this deep; deeper ones stay references.
+_INLINE_DEPTH = 8
+#: Keywords whose values are data, not schemas: never walked for references.
+_NOT_SCHEMAS = frozenset({"example", "examples", "pattern", "format", "type"})
 
 
 def _python_regex(pattern: str) -> str:
@@ -341,10 +345,34 @@ class SchemaSet:
             return hit[1]
         converted = self._convert(schema) if isinstance(schema, dict) else {}
         key = "$defs" if self.openapi_31 else "definitions"
+        if not self.openapi_31:  # draft 4: a $ref replaces its node, so it can be inlined
+            converted = self._inline(converted, ())
         root = {**converted, key: self.definitions}
         validator: Validator = self._cls(root, format_checker=FORMATS)
         self._cache[id(schema)] = (schema, validator)
         return validator
+
+    def _inline(self, node: Any, stack: tuple[str, ...]) -> Any:
+        """``node`` with references to named schemas replaced by their content, which
+        spares the validator a lookup per reference per value (most of its time);
+        a reference back into a schema being inlined (recursion) stays a reference."""
+        if isinstance(node, list):
+            return [self._inline(item, stack) for item in node]
+        if not isinstance(node, dict):
+            return node
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/definitions/"):
+            name = ref[len("#/definitions/") :]
+            target = self.definitions.get(name)
+            if target is None or name in stack or len(stack) >= _INLINE_DEPTH:
+                return node
+            return self._inline(target, (*stack, name))
+        return {
+            key: value
+            if key in ("enum", "const", "required", "default") or key in _NOT_SCHEMAS
+            else self._inline(value, stack)
+            for key, value in node.items()
+        }
 
     def resolve(self, schema: Any) -> Any:
         """The schema a reference points to (one level at a time, cycles stop)."""
