@@ -52,6 +52,12 @@ SPEC: dict[str, Any] = {
                         "schema": {"type": "string", "enum": ["uk", "en", "pl"]},
                     },
                     {
+                        "in": "header",
+                        "name": "Accept",
+                        "required": True,
+                        "schema": {"type": "string", "enum": ["application/json"]},
+                    },
+                    {
                         "in": "query",
                         "name": "countryCodes[]",
                         "schema": {
@@ -138,6 +144,16 @@ async def test_an_optional_array_in_php_form_is_checked_not_ignored(
 async def test_accept_language_is_read_as_http_says(api: httpx.AsyncClient, language: str) -> None:
     answer = await api.get("/divisions", headers={"Accept-Language": language})
     assert answer.status_code == 200, answer.text
+
+
+@pytest.mark.parametrize("accept", ["*/*", "text/html, application/json;q=0.9", None])
+async def test_an_accept_parameter_is_ignored_as_openapi_says(
+    api: httpx.AsyncClient, accept: str | None
+) -> None:
+    headers = {"Accept": accept} if accept else {}
+    if accept is None:  # httpx sends */* by default: send none at all
+        api.headers.pop("Accept", None)
+    assert (await api.get("/divisions", headers=headers)).status_code == 200
 
 
 def test_negotiation_picks_the_best_listed_value_else_the_default() -> None:

@@ -131,7 +131,9 @@ def query_values(request: Request, name: str, array: bool) -> list[str]:
 
 
 #: Headers HTTP itself defines as preference lists (RFC 9110, section 12.5).
-NEGOTIATED = frozenset({"accept", "accept-language", "accept-charset", "accept-encoding"})
+NEGOTIATED = frozenset({"accept-language", "accept-charset", "accept-encoding"})
+#: Header parameters OpenAPI 3 says to ignore: the media types and security say these.
+IGNORED_HEADERS = frozenset({"accept", "content-type", "authorization"})
 
 
 def negotiate(values: list[str], schema: Any) -> list[str]:
@@ -285,6 +287,8 @@ async def read_request(
     values = RequestValues()
     for param in op.parameters:
         if param.location == "query" and param.name in CONTROL_QUERY:
+            continue
+        if param.location == "header" and param.name.lower() in IGNORED_HEADERS:
             continue
         problem = _check_parameter(request, param, schemas, aliases, values)
         if problem is not None:
