@@ -50,7 +50,8 @@ RULES: dict[str, str] = {
     "id-field": "the record field holding the id is named like the item's path parameter, "
     "else 'id'; fresh ids have the parameter's type (integer: counted; uuid: random; "
     "pattern: a string matching it)",
-    "number-field": "a string field 'number' gets a fresh value, matching its pattern if any",
+    "number-field": "a string field 'number' gets a fresh value: matching its pattern, "
+    "else 14 digits",
     "filter-by-field": "a list's query parameter names a record field, as is or in the plural "
     "('ids[]' -> 'id', 'numbers[]' -> 'number', 'statuses[]' -> 'status'): records whose "
     "field equals one of the values",
