@@ -84,6 +84,7 @@ def test_a_created_shipment_is_found_by_its_id(api: httpx.Client) -> None:
     assert created.status_code == 200, created.text
     first, second = created.json()
     assert first["id"] != second["id"]
+    assert re.fullmatch(r"[0-9]{14}", first["number"]) and first["number"] != second["number"]
     assert [first["clientReference"], second["clientReference"]] == ["ORD-1", "ORD-2"]
     page = api.get("/shipments", params={"ids[]": first["id"]}).json()
     assert page["items"] == [first]
