@@ -77,11 +77,6 @@ class StateStore:
                     return True
             return False
 
-    def records(self, owner: str, collection: str, parent: str) -> list[Record]:
-        with self.lock:
-            found = self._records.get(owner, {}).get((collection, parent), {})
-            return copy.deepcopy(list(found.values()))
-
     def select(
         self,
         owner: str,
