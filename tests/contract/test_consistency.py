@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import re
+import threading
+import time
 from collections.abc import Callable
 from typing import Any, cast
 
@@ -135,3 +137,38 @@ def test_a_link_is_not_made_when_the_id_types_differ(spec: dict[str, Any]) -> No
     changed["components"]["schemas"]["Pickup"]["properties"]["id"] = {"type": "string"}
     linked, _ = with_links(changed, "novapost")
     assert "links" not in linked["paths"]["/pickups"]["post"]["responses"]["200"]
+
+
+def test_a_read_from_another_worker_is_judged_only_well_after_the_delete(
+    spec: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Checks run as each answer comes; another worker's delete may have been answered
+    just after this worker sent its read, so only a read sent SLACK later is judged."""
+    monkeypatch.setattr(consistency, "SLACK", 0.5)  # far above any pause of a loaded machine
+    consistency.use_spec(spec, "novapost")
+    schema = schemathesis.openapi.from_dict(spec)
+    with serve("novapost", spec=spec, wrap=forgets_deletes) as server:
+        token = httpx.get(server.base_url + "/clients/authorization", params={"apiKey": NP_KEY})
+        headers = {"Authorization": token.json()["jwt"]}
+        made = schema["/pickups"]["POST"].Case(body=PICKUP, headers=headers)
+        pickup = {"id": made.call(base_url=server.base_url).json()["id"]}
+        read = schema["/pickups/{id}"]["GET"].Case(path_parameters=pickup, headers=headers)
+        delete = schema["/pickups/{id}"]["DELETE"].Case(path_parameters=pickup, headers=headers)
+        other_worker = threading.Thread(
+            target=lambda: consistency.deleted_item_is_gone(
+                NO_CONTEXT, delete.call(base_url=server.base_url), delete
+            )
+        )
+        other_worker.start()
+        other_worker.join()
+        verdicts = []
+        for wait in (0.0, consistency.SLACK + 0.1):
+            time.sleep(wait)
+            try:
+                consistency.deleted_item_is_gone(
+                    NO_CONTEXT, read.call(base_url=server.base_url), read
+                )
+                verdicts.append("not judged")
+            except AssertionError:
+                verdicts.append("failed")
+    assert verdicts == ["not judged", "failed"]
