@@ -20,12 +20,21 @@ from pathlib import Path
 from carrier_mocks.server import MockServer
 from carriers.redaction import redact
 
-from bench import fleet, hostile, overhead, prism, singleflight, soak, throughput
+from bench import fleet, hostile, overhead, prism, singleflight, soak, stateful, throughput
 from bench.apis import CARRIERS
 from bench.report import Row, Target, machine, missed, render, write_json
 from bench.servers import ROOT, mock_server
 
-SECTIONS = ("overhead", "singleflight", "throughput", "soak", "hostile", "fleet", "prism")
+SECTIONS = (
+    "overhead",
+    "singleflight",
+    "throughput",
+    "stateful",
+    "soak",
+    "hostile",
+    "fleet",
+    "prism",
+)
 DEFAULT_REPORT = ROOT / "reports" / "bench.json"
 _SOAK_TIMEOUT = 300.0
 
@@ -67,6 +76,8 @@ def _run(section: str, soak_calls: int) -> list[Row]:
         return hostile.run()  # its own standalone servers: no mock
     if section == "prism":
         return prism.run()  # its own mock, of a spec vendored from more pages, and Prism
+    if section == "stateful":
+        return stateful.run()  # its own mock, of the same spec
     measures: dict[str, Measure] = {
         "overhead": overhead.run,
         "singleflight": singleflight.run,

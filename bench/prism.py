@@ -133,10 +133,19 @@ def parse_wrk(output: str) -> WrkResult:
     )
 
 
-def wrk(binary: str, url: str, headers: Mapping[str, str], seconds: int) -> WrkResult:
-    """``wrk`` at ``url`` for ``seconds``, with CONNECTIONS connections and THREADS threads."""
+def wrk(
+    binary: str,
+    url: str,
+    headers: Mapping[str, str],
+    seconds: int,
+    script: Path | None = None,
+) -> WrkResult:
+    """``wrk`` at ``url`` for ``seconds``, with CONNECTIONS connections and THREADS threads
+    (and a Lua ``script`` that makes the requests, when given)."""
     command = [binary, "-t", str(THREADS), "-c", str(CONNECTIONS), "-d", f"{seconds}s"]
     command += ["--timeout", "5s"]
+    if script is not None:
+        command += ["-s", str(script)]
     for name, value in headers.items():
         command += ["-H", f"{name}: {value}"]
     done = subprocess.run(

@@ -3,7 +3,8 @@
 ``CONTRACT_EXAMPLES`` (set by the runner from the carrier registry) become
 explicit examples, so that the success paths of every target are reached and not
 only its 4xx, and against the mocks the fixture inputs that answer documented
-errors too. The docs' rules of the carrier under test become checks (``rules``).
+errors too. The docs' rules of the carrier under test become checks (``rules``),
+and so does the consistency of what the server keeps (``consistency``).
 When ``CONTRACT_API_KEY`` is set, operations declaring the carrier's JWT scheme get
 the wrapper's tokens (``wrapper_auth``).
 """
@@ -60,6 +61,11 @@ if os.environ.get("CONTRACT_CARRIER"):
     from carriers_contract import rules
 
     rules.register(os.environ["CONTRACT_CARRIER"])
+
+if os.environ.get("CONTRACT_CARRIER") and os.environ.get("CONTRACT_SPEC"):
+    from carriers_contract import consistency
+
+    consistency.register(os.environ["CONTRACT_SPEC"], os.environ["CONTRACT_CARRIER"])
 
 if os.environ.get("CONTRACT_API_KEY"):
     from carriers_contract import wrapper_auth

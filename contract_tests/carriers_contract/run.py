@@ -217,6 +217,18 @@ def _use_key(target: Target, key: str) -> None:
             target.examples.append(example(item, key))
 
 
+def _linked(spec: Path, carrier: str, scratch: Path) -> Path:
+    """The spec with the links the resource model infers, for the stateful phase."""
+    from carriers_contract.resources import with_links
+
+    linked, added = with_links(summary.load_spec(spec.read_text("utf-8"), spec.name), carrier)
+    if not added:
+        return spec
+    path = scratch / "openapi-linked.json"
+    path.write_text(json.dumps(linked), encoding="utf-8")
+    return path
+
+
 def run_target(
     target: Target,
     *,
@@ -252,8 +264,10 @@ def run_target(
         env["CONTRACT_API_KEY"] = target.api_key
     # The event stream holds raw bodies (tokens among them): it stays in a private
     # scratch directory that is gone when the run is.
-    with tempfile.TemporaryDirectory(prefix="contract-") as scratch, info.spec_path() as spec:
+    with tempfile.TemporaryDirectory(prefix="contract-") as scratch, info.spec_path() as shipped:
         events = Path(scratch) / "events.ndjson"
+        spec = _linked(shipped, info.name, Path(scratch))
+        env["CONTRACT_SPEC"] = str(spec)
         # Credentials come from the hooks' auth providers only (wrapper_auth): an
         # [auth] section in a schemathesis config would unregister them.
         cmd = schemathesis_command(

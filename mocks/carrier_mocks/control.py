@@ -1,4 +1,4 @@
-"""The mock-only routes under ``/__mock__/``: reset, time travel, faults, stats, revoke.
+"""The mock-only routes under ``/__mock__/``: reset, time travel, faults, stats, revoke, state.
 
 They are not part of either API and not in the specs; tests and the pytest
 plugin drive the mocks through them, over HTTP or in-process alike. Their errors
@@ -7,6 +7,7 @@ are ``{"error": "..."}`` with status 400.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from starlette.requests import Request
@@ -14,18 +15,28 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 
 from carrier_mocks.faults import parse_fault
-from carrier_mocks.parsing import BadInput, as_float, read_json_object
+from carrier_mocks.parsing import BadInput, as_float, read_body, read_json_object
 from carrier_mocks.runtime import Runtime
 
 __all__ = ["MOCK_PREFIX", "WHOAMI_ROUTE", "control_routes"]
 
 MOCK_PREFIX = "/__mock__"
+#: A state document may hold many records: far more room than an API body.
+STATE_BYTES = 16 * 1024 * 1024
 #: The stats key of the JWT-protected probe route, counted like an API operation.
 WHOAMI_ROUTE = f"GET {MOCK_PREFIX}/whoami"
 
 
 def _error(message: str) -> JSONResponse:
     return JSONResponse({"error": message}, status_code=400)
+
+
+async def _json_document(request: Request) -> Any:
+    raw = await read_body(request, STATE_BYTES)
+    try:
+        return json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        raise BadInput("the body must be a JSON document") from None
 
 
 async def _body(request: Request) -> dict[str, Any]:
@@ -70,6 +81,21 @@ def control_routes(runtime: Runtime, whoami: Route) -> BaseRoute:
     async def stats(request: Request) -> Response:
         return JSONResponse(runtime.stats.snapshot())
 
+    async def state(request: Request) -> Response:
+        records = runtime.records
+        if records is None:
+            return _error("this mock keeps no records")
+        if request.method == "GET":
+            return JSONResponse(records.export())
+        try:
+            document = await _json_document(request)
+            imported, deleted = records.load(document)
+        except BadInput as exc:
+            return _error(exc.message)
+        except ValueError as exc:  # StateError: the message names the entry
+            return _error(str(exc))
+        return JSONResponse({"records": imported, "deleted": deleted})
+
     async def revoke(request: Request) -> Response:
         runtime.revoke_tokens()
         return JSONResponse({"revoked": True})
@@ -82,6 +108,7 @@ def control_routes(runtime: Runtime, whoami: Route) -> BaseRoute:
             Route("/faults", faults, methods=["POST"]),
             Route("/stats", stats, methods=["GET"]),
             Route("/revoke", revoke, methods=["POST"]),
+            Route("/state", state, methods=["GET", "PUT", "POST"]),
             whoami,
         ],
     )

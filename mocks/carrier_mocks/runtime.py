@@ -3,13 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from typing import Any, Protocol
 
 from carrier_mocks.clock import Clock
 from carrier_mocks.faults import FaultBook
 from carrier_mocks.stats import Stats
 from carrier_mocks.tokens import TokenSigner
 
-__all__ = ["Runtime"]
+__all__ = ["Records", "Runtime"]
+
+
+class Records(Protocol):
+    """The records a mock keeps (``/__mock__/state``): cleared, exported, imported."""
+
+    def clear(self) -> None: ...
+
+    def export(self) -> dict[str, Any]: ...
+
+    def load(self, document: Any) -> tuple[int, int]: ...
 
 
 class Runtime:
@@ -22,12 +33,14 @@ class Runtime:
         signer: TokenSigner,
         routes: Iterable[str],
         reset_data: Callable[[], None],
+        records: Records | None = None,
     ) -> None:
         self.clock = clock
         self.signer = signer
         self.stats = Stats(routes)
         self.faults = FaultBook()
         self._reset_data = reset_data
+        self.records = records
 
     def reset(self) -> None:
         """Back to the state at start: real time, fixtures, no faults, no valid tokens."""
@@ -36,6 +49,8 @@ class Runtime:
         self.faults.clear()
         self.signer.rotate()
         self._reset_data()
+        if self.records is not None:
+            self.records.clear()
 
     def revoke_tokens(self) -> None:
         """Invalidate every JWT issued so far; later ones are valid again."""

@@ -60,7 +60,7 @@ def test_the_whole_api_passes_against_the_mock(
     nova_post = out[start : out.index("\n\n", start)]
     assert status == 0, out[-6000:]
     assert "contract: passed" in out
-    assert whole_api == 24
+    assert whole_api == 33
     assert f"2xx reached: {whole_api} of {whole_api} operations" in nova_post
     rows = [
         line for line in nova_post.splitlines() if re.match(r"(GET|POST|PUT|PATCH|DELETE) /", line)

@@ -39,6 +39,41 @@ with serve("novapost") as server:
     print(server_stats["GET /shipments/{id}"], server_stats["GET /clients/authorization"])
 """
 
+# The three flows shop integrations test first, through the generated client of the
+# whole API: the mock keeps what is created, finds it by id, and forgets what is deleted.
+FLOWS_SCRIPT = """
+import datetime
+from carriers import NovaPost
+from carriers.errors import NotFoundError
+from carrier_mocks import serve
+from novapost_client.api.pickups import delete_pickups_id, get_pickups, get_pickups_id, post_pickups
+from novapost_client.api.shipments import create_shipments, get_shipments
+from novapost_client.api.webhooks import delete_webhooks_id, get_webhooks, post_webhooks
+from novapost_client.models import Party, PickupAddress, PickupRequest, PostWebhooksBody, ShipmentRequest
+
+with serve("novapost") as server:
+    np = NovaPost(api_key="np_test_4f1c2b9e8a7d6c5b", base_url=server.base_url)
+    party = Party(name="Ola Nowak", phone="48600300400", point_id=2291)
+    sent = ShipmentRequest(sender=party, recipient=party, parcels=[], client_reference="ORD-9")
+    created = np.call(create_shipments, body=[sent, sent])
+    found = np.call(get_shipments, ids=[created[1].id])
+    print(len(created), [s.id for s in found.items] == [created[1].id], found.items[0].client_reference)
+    address = PickupAddress(city="Gdynia", street="Morska 5")
+    order = PickupRequest(date=datetime.date(2025, 4, 2), address=address, contact_phone="48500100200")
+    pickup = np.call(post_pickups, body=order)
+    print(type(pickup.id).__name__, pickup.number[:2], np.call(get_pickups).total)
+    np.call(delete_pickups_id, id=pickup.id)
+    print(np.call(get_pickups, ids=[pickup.id]).total)
+    try:
+        np.call(get_pickups_id, id=pickup.id)
+    except NotFoundError as exc:
+        print(exc.status_code, exc.messages)
+    hook = np.call(post_webhooks, body=PostWebhooksBody(url="https://shop.example/h", events=["status.changed"]))
+    print([s.id for s in np.call(get_webhooks)] == [hook.id])
+    np.call(delete_webhooks_id, id=hook.id)
+    print(len(np.call(get_webhooks)))
+"""
+
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
@@ -85,3 +120,17 @@ def test_the_readme_prefer_example_prints_what_it_says(site: Path, tmp_path: Pat
     # each printed line is the start of the comment beside its print()
     for printed, comment in zip(out, said, strict=True):
         assert comment.startswith(printed.split(" {")[0]), (printed, comment)
+
+
+def test_the_generated_client_creates_finds_and_deletes_on_the_mock(
+    site: Path, tmp_path: Path
+) -> None:
+    out = run(FLOWS_SCRIPT, site, tmp_path).splitlines()
+    assert out == [
+        "2 True ORD-9",
+        "int PU 1",
+        "0",
+        "404 ['id: Pickup not found']",
+        "True",
+        "0",
+    ]

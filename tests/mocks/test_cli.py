@@ -104,8 +104,24 @@ def test_bad_fixtures_file_names_the_entry(tmp_path: Path) -> None:
     assert "shipyo.keys[0]: missing required field 'name'" in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("name", "text", "says"),
+    [
+        ("spec.json", "{not json", "cannot read the spec"),
+        ("spec.yaml", "openapi: 3.0.0\n", "not an OpenAPI document (no 'paths' object)"),
+    ],
+)
+def test_a_bad_spec_file_is_named(tmp_path: Path, name: str, text: str, says: str) -> None:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    result = run(tmp_path, *FREE_PORTS, "--shipyo-spec", str(path))
+    assert result.returncode == 1
+    assert result.stderr.count("\n") == 1
+    assert f"{path}: {says}" in result.stderr
+
+
 def test_help(tmp_path: Path) -> None:
     result = run(tmp_path, "--help")
     assert result.returncode == 0
-    for option in ("--host", "--novapost-port", "--shipyo-port", "--fixtures"):
+    for option in ("--host", "--novapost-port", "--shipyo-port", "--fixtures", "--novapost-spec"):
         assert option in result.stdout

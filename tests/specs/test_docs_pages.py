@@ -50,6 +50,17 @@ OPERATIONS = {
     ("get", "/tracking/{shipmentNumber}"): "tracking.get_tracking_shipment_number",
     ("get", "/dictionaries/exchange-rates"): "tracking.get_dictionaries_exchange_rates",
     ("patch", "/sdk/php"): "tracking.patch_sdk_php",
+    ("post", "/pickups"): "pickups.post_pickups",
+    ("get", "/pickups"): "pickups.get_pickups",
+    ("get", "/pickups/{id}"): "pickups.get_pickups_id",
+    ("put", "/pickups/{id}"): "pickups.put_pickups_id",
+    ("delete", "/pickups/{id}"): "pickups.delete_pickups_id",
+    ("put", "/pickups/{id}/status"): "pickups.put_pickups_id_status",
+    ("get", "/pickups/{id}/shipments"): "pickups.get_pickups_id_shipments",
+    ("post", "/pickups/{id}/shipments"): "pickups.post_pickups_id_shipments",
+    ("delete", "/pickups/{id}/shipments/{shipmentId}"): (
+        "pickups.delete_pickups_id_shipments_shipment_id"
+    ),
 }
 
 
@@ -119,6 +130,8 @@ def test_components_repeated_across_pages_merge(spec: dict[str, Any]) -> None:
         "Validation",
         "Time-out",
         "NotFound",
+        "PickupValidation",
+        "PickupNotFound",
     }
     assert schema(spec, "Pagination")["required"] == ["page", "limit", "total"]
     errors = schema(spec, "Error")["properties"]["errors"]

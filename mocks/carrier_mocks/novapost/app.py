@@ -12,6 +12,7 @@ import re
 import secrets
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from starlette.applications import Starlette
@@ -26,6 +27,7 @@ from carrier_mocks.faults import Fault, reason_phrase
 from carrier_mocks.fixtures import Fixtures, default_fixtures
 from carrier_mocks.novapost.registry import KeyRegistry, RuleError
 from carrier_mocks.openapi import SpecRoutes
+from carrier_mocks.openapi.resources import load_overrides
 from carrier_mocks.parsing import BadInput, printable, query_params, read_json_object
 from carrier_mocks.runtime import Runtime
 from carrier_mocks.tokens import InvalidToken, TokenSigner
@@ -33,6 +35,8 @@ from carrier_mocks.tokens import InvalidToken, TokenSigner
 __all__ = ["API_PREFIX", "OPERATIONS", "create_app"]
 
 API_PREFIX = "/v.1.0"
+#: What the resource rules cannot infer for this API (see carrier_mocks.openapi.resources).
+OVERRIDES = Path(__file__).with_name("resources.json")
 OPERATIONS = ("POST /test-api-keys", "GET /clients/authorization")
 #: Operations whose documented errors are ``ErrorResponse``, by status.
 _ERROR_RESPONSE_STATUSES = {"POST /test-api-keys": {400, 404, 409, 429}}
@@ -139,6 +143,14 @@ class _NovaPost:
             return "Invalid token", {}
         return None, claims
 
+    def owner(self, request: Request) -> str:
+        """The client a request acts for: the ``cid`` of its (already checked) JWT."""
+        values = request.headers.getlist("authorization")
+        if len(values) != 1:
+            return ""
+        refusal, claims = self.jwt_refusal(values[0].strip())
+        return "" if refusal is not None else str(claims.get("cid", ""))
+
     def key_refusal(self, api_key: str) -> str | None:
         try:
             self.registry.authorize(api_key)
@@ -191,13 +203,17 @@ def create_app(
     clock = clock or Clock()
     registry = KeyRegistry(fixtures.novapost, clock)
     generic = SpecRoutes(
-        _packaged_spec() if spec is None else spec, exclude=OPERATIONS, error_body=_error_body
+        _packaged_spec() if spec is None else spec,
+        exclude=OPERATIONS,
+        error_body=_error_body,
+        overrides=load_overrides(OVERRIDES),
     )
     runtime = Runtime(
         clock=clock,
         signer=TokenSigner(clock, issuer="np"),
         routes=[*OPERATIONS, *generic.keys, f"GET {MOCK_PREFIX}/whoami"],
         reset_data=registry.reset,
+        records=generic.stateful,
     )
     handlers = _NovaPost(registry, runtime)
     checks = {
@@ -209,7 +225,7 @@ def create_app(
     api = [
         Route(f"{API_PREFIX}/test-api-keys", handlers.test_api_keys, methods=["POST"]),
         Route(f"{API_PREFIX}/clients/authorization", handlers.authorization, methods=["GET"]),
-        *generic.routes(checks, prefix=API_PREFIX),
+        *generic.routes(checks, prefix=API_PREFIX, owner=handlers.owner),
     ]
     return build_app(
         runtime=runtime,

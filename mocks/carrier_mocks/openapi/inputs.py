@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from starlette.requests import Request
@@ -21,7 +21,14 @@ from carrier_mocks.openapi.prefer import CONTROL_QUERY
 from carrier_mocks.openapi.schemas import SchemaSet, ValidationFailure
 from carrier_mocks.parsing import BadInput, BodyTooLarge, printable, read_body
 
-__all__ = ["MAX_BODY_BYTES", "InputProblem", "check_request", "is_json"]
+__all__ = [
+    "MAX_BODY_BYTES",
+    "InputProblem",
+    "RequestValues",
+    "check_request",
+    "is_json",
+    "read_request",
+]
 
 #: Bodies past this are refused before they are parsed.
 MAX_BODY_BYTES = 1024 * 1024
@@ -36,6 +43,19 @@ class InputProblem:
     name: str  # the parameter, or "body"
     message: str
     kind: str = "invalid"  # invalid | unsupported-media-type | too-large
+
+
+@dataclass
+class RequestValues:
+    """A valid request's parameters read as their schemas' types, and its JSON body."""
+
+    params: dict[tuple[str, str], Any] = field(default_factory=dict)
+    """``(location, name) -> value`` of every parameter sent."""
+    body: Any = None
+    has_body: bool = False
+
+    def get(self, location: str, name: str) -> Any:
+        return self.params.get((location, name))
 
 
 def is_json(media_type: str) -> bool:
@@ -82,23 +102,106 @@ def _read(values: list[str], param: Parameter, schemas: SchemaSet) -> Any:
     return _scalar(values[0], schema)
 
 
-def _raw(request: Request, param: Parameter, aliases: Mapping[str, str]) -> list[str]:
+def _is_array(schema: Any) -> bool:
+    kind = schema.get("type") if isinstance(schema, dict) else None
+    return kind == "array" or (isinstance(kind, list) and "array" in kind)
+
+
+def query_values(request: Request, name: str, array: bool) -> list[str]:
+    """A query parameter's values; an array's in every form PHP and common clients send.
+
+    ``ids[]=1&ids[]=2``, ``ids[0]=1&ids[1]=2`` (PHP's ``http_build_query``, in index
+    order) and ``ids=1&ids=2`` are one array, whichever of the names the spec uses.
+    """
+    values = request.query_params.getlist(name)
+    if not array:
+        return values
+    base = name.removesuffix("[]")
+    if name != base + "[]":
+        values = values + request.query_params.getlist(base + "[]")
+    elif base:
+        values = values + request.query_params.getlist(base)
+    indexed = re.compile(re.escape(base) + r"\[([0-9]{1,6})\]")
+    numbered = []
+    for key, value in request.query_params.multi_items():
+        match = indexed.fullmatch(key)
+        if match:
+            numbered.append((int(match.group(1)), value))
+    return values + [value for _, value in sorted(numbered, key=lambda pair: pair[0])]
+
+
+#: Headers HTTP itself defines as preference lists (RFC 9110, section 12.5).
+NEGOTIATED = frozenset({"accept-language", "accept-charset", "accept-encoding"})
+#: Header parameters OpenAPI 3 says to ignore: the media types and security say these.
+IGNORED_HEADERS = frozenset({"accept", "content-type", "authorization"})
+
+
+def negotiate(values: list[str], schema: Any) -> list[str]:
+    """A preference header read as HTTP does: the best listed value the schema takes.
+
+    ``*``, and a list naming nothing the schema allows, fall back to the schema's
+    default (else the first of its enum): a server picks what it can serve rather
+    than refuse the request. ``uk-UA`` is served by ``uk``.
+    """
+    schema = schema if isinstance(schema, dict) else {}
+    ranked: list[tuple[float, int, str]] = []
+    for value in values:
+        for index, part in enumerate(value.split(",")):
+            token, *params = (piece.strip() for piece in part.split(";"))
+            weight = 1.0
+            for param in params:
+                name, _, number = param.partition("=")
+                if name.strip().lower() == "q":
+                    try:
+                        weight = float(number)
+                    except ValueError:
+                        weight = 0.0
+            if token and weight > 0:
+                ranked.append((-weight, len(ranked) + index, token))
+    enum = schema.get("enum") if isinstance(schema.get("enum"), list) else None
+    for _, _, token in sorted(ranked):
+        if token == "*" or token.endswith("/*"):
+            continue
+        if enum is None:
+            return [token]
+        for allowed in enum:
+            text = str(allowed)
+            if text.lower() in (token.lower(), token.lower().split("-")[0]):
+                return [text]
+    if "default" in schema:
+        return [str(schema["default"])]
+    if enum:
+        return [str(enum[0])]
+    return []
+
+
+def _raw(
+    request: Request, param: Parameter, aliases: Mapping[str, str], schemas: SchemaSet
+) -> list[str]:
     if param.location == "path":
         value = request.path_params.get(aliases.get(param.name, param.name))
         return [] if value is None else [str(value)]
     if param.location == "query":
-        return request.query_params.getlist(param.name)
+        schema = schemas.resolve(param.schema)
+        return query_values(request, param.name, _is_array(schema) or param.name.endswith("[]"))
     if param.location == "header":
-        return request.headers.getlist(param.name)
+        values = request.headers.getlist(param.name)
+        if values and param.name.lower() in NEGOTIATED:
+            return negotiate(values, schemas.resolve(param.schema))
+        return values
     value = request.cookies.get(param.name)
     return [] if value is None else [value]
 
 
 def _check_parameter(
-    request: Request, param: Parameter, schemas: SchemaSet, aliases: Mapping[str, str]
+    request: Request,
+    param: Parameter,
+    schemas: SchemaSet,
+    aliases: Mapping[str, str],
+    into: RequestValues,
 ) -> InputProblem | None:
     shown = printable(param.name)
-    values = _raw(request, param, aliases)
+    values = _raw(request, param, aliases, schemas)
     where = f"{param.location} parameter '{shown}'"
     if not values:
         if param.required:
@@ -111,6 +214,7 @@ def _check_parameter(
         return InputProblem(param.location, shown, f"The {where} {exc}")
     except ValidationFailure as exc:
         return InputProblem(param.location, shown, f"The {exc.message}")
+    into.params[(param.location, param.name)] = value
     return None
 
 
@@ -130,7 +234,9 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(name)
 
 
-async def _check_body(op: Operation, request: Request, schemas: SchemaSet) -> InputProblem | None:
+async def _check_body(
+    op: Operation, request: Request, schemas: SchemaSet, into: RequestValues
+) -> InputProblem | None:
     headers = request.headers
     if "content-length" not in headers and "transfer-encoding" not in headers:
         raw = b""  # HTTP/1.1: no length and no chunks means no body; nothing to read
@@ -166,21 +272,34 @@ async def _check_body(op: Operation, request: Request, schemas: SchemaSet) -> In
         schemas.check(value, media.schema, "request body")
     except ValidationFailure as exc:
         return InputProblem("body", "body", f"The {exc.message}")
+    into.body, into.has_body = value, True
     return None
+
+
+async def read_request(
+    op: Operation, request: Request, schemas: SchemaSet, aliases: Mapping[str, str]
+) -> InputProblem | RequestValues:
+    """The first problem of ``request`` against ``op``, or its values when it is valid.
+
+    Query names that select a response (``__code``...) are not the API's and are
+    skipped; parameters the operation does not describe are ignored.
+    """
+    values = RequestValues()
+    for param in op.parameters:
+        if param.location == "query" and param.name in CONTROL_QUERY:
+            continue
+        if param.location == "header" and param.name.lower() in IGNORED_HEADERS:
+            continue
+        problem = _check_parameter(request, param, schemas, aliases, values)
+        if problem is not None:
+            return problem
+    problem = await _check_body(op, request, schemas, values)
+    return values if problem is None else problem
 
 
 async def check_request(
     op: Operation, request: Request, schemas: SchemaSet, aliases: Mapping[str, str]
 ) -> InputProblem | None:
-    """The first problem of ``request`` against ``op``, or ``None`` when it is valid.
-
-    Query names that select a response (``__code``...) are not the API's and are
-    skipped; parameters the operation does not describe are ignored.
-    """
-    for param in op.parameters:
-        if param.location == "query" and param.name in CONTROL_QUERY:
-            continue
-        problem = _check_parameter(request, param, schemas, aliases)
-        if problem is not None:
-            return problem
-    return await _check_body(op, request, schemas)
+    """The first problem of ``request`` against ``op``, or ``None`` when it is valid."""
+    outcome = await read_request(op, request, schemas, aliases)
+    return outcome if isinstance(outcome, InputProblem) else None

@@ -8,6 +8,7 @@ The result is checked with ``re.search``, as JSON Schema applies ``pattern``.
 
 from __future__ import annotations
 
+import functools
 import random
 import re
 from typing import Any
@@ -36,15 +37,23 @@ class _GiveUp(Exception):
     pass
 
 
+@functools.lru_cache(maxsize=256)
+def _parsed(pattern: str) -> tuple[re.Pattern[str], Any] | None:
+    """The compiled and the parsed expression, once per pattern (ids are made per create)."""
+    try:
+        return re.compile(pattern), sre_parse.parse(pattern)
+    except (re.error, RecursionError, OverflowError):
+        return None
+
+
 def from_pattern(
     pattern: str, rng: random.Random | None, min_length: int = 0, max_length: int | None = None
 ) -> str | None:
     """A string matching ``pattern`` within the length bounds, or ``None`` if none is found."""
-    try:
-        compiled = re.compile(pattern)
-        parsed = sre_parse.parse(pattern)
-    except (re.error, RecursionError, OverflowError):
+    read = _parsed(pattern)
+    if read is None:
         return None
+    compiled, parsed = read
     for attempt in range(12):
         chooser = rng if rng is not None else (random.Random(attempt) if attempt else None)
         try:

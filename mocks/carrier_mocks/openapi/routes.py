@@ -32,12 +32,15 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from carrier_mocks.openapi.document import MediaType, Operation, ResponseDoc, operations
-from carrier_mocks.openapi.inputs import InputProblem, check_request, is_json
+from carrier_mocks.openapi.inputs import InputProblem, is_json, read_request
 from carrier_mocks.openapi.prefer import Preference, PreferenceError, preference
+from carrier_mocks.openapi.resources import ResourceModel
 from carrier_mocks.openapi.samples import binary_sample, sample, sample_without_examples
 from carrier_mocks.openapi.schemas import SchemaSet
+from carrier_mocks.openapi.state import StateStore
+from carrier_mocks.openapi.stateful import StatefulAnswers
 
-__all__ = ["CredentialCheck", "ErrorBody", "SpecRoutes"]
+__all__ = ["CredentialCheck", "ErrorBody", "Owner", "SpecRoutes"]
 
 _log = logging.getLogger(__name__)
 
@@ -45,6 +48,8 @@ _log = logging.getLogger(__name__)
 CredentialCheck = Callable[[str], "str | None"]
 #: ``(status, field, message)`` -> the API's error body for that problem.
 ErrorBody = Callable[[int, str, str], Any]
+#: Who a request acts for (a client id, a key's name; never the credential): records are theirs.
+Owner = Callable[[Request], str]
 
 _PARAM = re.compile(r"\{([^{}/]*)\}")
 _ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT"]
@@ -128,6 +133,7 @@ class SpecRoutes:
         *,
         exclude: Collection[str] = (),
         error_body: ErrorBody,
+        overrides: Mapping[str, Any] | None = None,
     ) -> None:
         self.schemas = SchemaSet(spec)
         components = spec.get("components")
@@ -138,6 +144,11 @@ class SpecRoutes:
         self.operations = [op for op in operations(spec) if op.key not in exclude]
         # (operation, documented status, media type, status sent) -> the fixed answer
         self._static: dict[tuple[str, str, str | None, int], _Answer] = {}
+        self._fixed_values: dict[tuple[str, str | None, int], Any] = {}
+        self.model = ResourceModel(self.operations, self.schemas, overrides)
+        self.state = StateStore()
+        self.stateful = StatefulAnswers(self, self.model, self.state)
+        self.owner: Owner = lambda request: ""
 
     @property
     def keys(self) -> list[str]:
@@ -145,7 +156,11 @@ class SpecRoutes:
         return [op.key for op in self.operations]
 
     def routes(
-        self, checks: Mapping[str, CredentialCheck] | None = None, *, prefix: str = ""
+        self,
+        checks: Mapping[str, CredentialCheck] | None = None,
+        *,
+        prefix: str = "",
+        owner: Owner | None = None,
     ) -> list[Route]:
         """One Starlette route per path under ``prefix``; its methods are the spec's.
 
@@ -156,6 +171,8 @@ class SpecRoutes:
         operation and get its documented 4xx, not the app's 404.
         """
         self.checks.update(checks or {})
+        if owner is not None:
+            self.owner = owner
         by_path: dict[str, dict[str, Operation]] = {}
         for op in self.operations:
             by_path.setdefault(op.path, {})[op.method] = op
@@ -201,10 +218,21 @@ class SpecRoutes:
         if refused is not None:
             field, message = refused
             return self.error(op, 401, field, message)
-        problem = await check_request(op, request, self.schemas, aliases)
-        if problem is not None:
-            return self.problem(op, problem)
-        return self.answer(op, wanted, request.headers.get("accept", "")).response()
+        values = await read_request(op, request, self.schemas, aliases)
+        if isinstance(values, InputProblem):
+            return self.problem(op, values)
+        accept = request.headers.get("accept", "")
+        role = self.model.role(op)
+        if role is not None and wanted.empty:  # a Prefer asks for the spec's answer: no state
+            owner = self.owner(request) if op.security else ""
+            remembered = self.stateful.answer(op, role, values, owner, accept)
+            if remembered is not None:
+                return remembered
+        return self.answer(op, wanted, accept).response()
+
+    def answer_plain(self, op: Operation, accept: str) -> Response:
+        """The documented default answer, as without state."""
+        return self.answer(op, Preference(), accept).response()
 
     # ------------------------------------------------------------------ security
 
@@ -281,6 +309,31 @@ class SpecRoutes:
                 return self._answer_for(op, doc, media, status, Preference()).response()
             return _Answer(status, _encode(body, media.name), media.name, ()).response()
         return _Answer(status, _encode(body, "application/json"), "application/json", ()).response()
+
+    def media_for(self, doc: ResponseDoc, accept: str) -> MediaType | None:
+        """The documented media type of ``doc`` that ``accept`` takes, else its first."""
+        return self._media(doc, accept)
+
+    def fixed_value(self, op: Operation, media: MediaType | None) -> Any:
+        """The value the spec gives for ``media``: example, else one made from the schema.
+
+        Made once per operation and media type (it is the same every time); callers
+        copy it before changing it.
+        """
+        key = (op.key, media.name if media is not None else None, id(media))
+        if key not in self._fixed_values:
+            self._fixed_values[key] = self._fixed(op, media)
+        return self._fixed_values[key]
+
+    def with_body(
+        self,
+        op: Operation,
+        doc: ResponseDoc,
+        media: MediaType | None,
+        status: int,
+        value: Any,
+    ) -> _Answer:
+        return self._with_body(op, doc, media, status, value, dynamic=False)
 
     def _media(self, doc: ResponseDoc, accept: str) -> MediaType | None:
         if not doc.content:

@@ -130,6 +130,126 @@ for _name, _check in {
     FORMATS.checks(_name)(_check)
 
 
+_NUMBERS = ("minimum", "maximum", "multipleOf")
+_COUNTS = ("minLength", "maxLength", "minItems", "maxItems", "minProperties", "maxProperties")
+_TYPES = frozenset({"string", "number", "integer", "boolean", "array", "object", "null"})
+#: Unicode classes of other regex dialects that Python's ``re`` lacks, as ranges it reads
+#: (letters of the Latin, Greek and Cyrillic scripts; decimal digits; spaces).
+_REGEX_CLASSES = {
+    "L": "A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f\u0370-\u03ff\u0400-\u052f",
+    "N": "0-9",
+    "Nd": "0-9",
+    "Zs": " \u00a0",
+}
+_UNICODE_CLASS = re.compile(r"\\([pP])\{([A-Za-z]+)\}")
+_DROP = object()
+#: Named schemas inlined into one another at most this deep; deeper ones stay references.
+_INLINE_DEPTH = 8
+#: Keywords whose values are data, not schemas: never walked for references.
+_NOT_SCHEMAS = frozenset({"example", "examples", "pattern", "format", "type"})
+
+
+def _python_regex(pattern: str) -> str:
+    """``pattern`` with ``\\p{L}``-style classes as ranges, inside a set or not."""
+    out: list[str] = []
+    depth = 0
+    index = 0
+    while index < len(pattern):
+        match = _UNICODE_CLASS.match(pattern, index)
+        if match and match.group(2) in _REGEX_CLASSES:
+            ranges = _REGEX_CLASSES[match.group(2)]
+            negated = match.group(1) == "P"
+            if depth:
+                if negated:
+                    raise re.error("a negated class inside a set")
+                out.append(ranges)
+            else:
+                out.append(f"[{'^' if negated else ''}{ranges}]")
+            index = match.end()
+            continue
+        char = pattern[index]
+        if char == "\\":
+            out.append(pattern[index : index + 2])
+            index += 2
+            continue
+        if char == "[" and not depth:
+            depth = 1
+        elif char == "]" and depth:
+            depth = 0
+        out.append(char)
+        index += 1
+    return "".join(out)
+
+
+def _pattern(value: Any) -> Any:
+    if not isinstance(value, str):
+        return _DROP
+    try:
+        value = _python_regex(value)
+        re.compile(value)
+    except (re.error, RecursionError, OverflowError):
+        return _DROP
+    return value
+
+
+def _number(value: Any, *, count: bool) -> Any:
+    if isinstance(value, str):  # "30" for 30: the docs' quirk, meant as the number
+        try:
+            value = float(value) if any(c in value for c in ".eE") else int(value)
+        except ValueError:
+            return _DROP
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return _DROP
+    if count and (not float(value).is_integer() or value < 0):
+        return _DROP
+    return int(value) if count else value
+
+
+def _usable(key: str, value: Any, openapi_30: bool) -> Any:
+    """A keyword's value as a validator can apply it, or ``_DROP``.
+
+    One unusable keyword (a regex in another dialect, ``maximum: "30"``) would
+    otherwise stop the check of the whole document, nested array items included:
+    it is repaired where its meaning is plain, else only that keyword is left out.
+    """
+    if key == "pattern":
+        return _pattern(value)
+    if key in _NUMBERS or key in _COUNTS:
+        return _number(value, count=key in _COUNTS)
+    if key in ("exclusiveMinimum", "exclusiveMaximum"):
+        if openapi_30:
+            return value if isinstance(value, bool) else _DROP
+        return _number(value, count=False)
+    if key == "required":
+        names = [n for n in value if isinstance(n, str)] if isinstance(value, list) else []
+        return names if names else _DROP
+    if key == "enum":
+        return value if isinstance(value, list) and value else _DROP
+    if key == "type":
+        if isinstance(value, str):
+            return value if value in _TYPES else _DROP
+        if isinstance(value, list):
+            kinds = [k for k in value if k in _TYPES]
+            return kinds if kinds else _DROP
+        return _DROP
+    if key == "uniqueItems":
+        return value if isinstance(value, bool) else _DROP
+    return value
+
+
+def _schema_value(key: str, value: Any, convert: Any) -> Any:
+    """The converted value of a keyword that holds schemas, or ``_DROP`` when malformed."""
+    if key in _ONE:
+        if isinstance(value, (dict, bool)) or (key == "items" and isinstance(value, list)):
+            return [convert(v) for v in value] if isinstance(value, list) else convert(value)
+        return _DROP
+    if key in _MANY:
+        return [convert(item) for item in value] if isinstance(value, list) else _DROP
+    return (
+        {name: convert(item) for name, item in value.items()} if isinstance(value, dict) else _DROP
+    )
+
+
 def _convert_30(schema: Any) -> Any:
     """One OpenAPI 3.0 schema as draft 4, walked by structure."""
     if not isinstance(schema, dict):
@@ -139,15 +259,13 @@ def _convert_30(schema: Any) -> Any:
         if key in _ANNOTATIONS or (isinstance(key, str) and key.startswith("x-")):
             continue
         if key == "$ref" and isinstance(value, str):
-            out[key] = value.replace(_REF_PREFIX, "#/definitions/", 1)
-        elif key in _ONE:
-            out[key] = _convert_30(value)
-        elif key in _MANY and isinstance(value, list):
-            out[key] = [_convert_30(item) for item in value]
-        elif key in _MAP and isinstance(value, dict):
-            out[key] = {name: _convert_30(item) for name, item in value.items()}
+            converted: Any = value.replace(_REF_PREFIX, "#/definitions/", 1)
+        elif key in _ONE or key in _MANY or key in _MAP:
+            converted = _schema_value(key, value, _convert_30)
         else:
-            out[key] = value
+            converted = _usable(key, value, openapi_30=True)
+        if converted is not _DROP:
+            out[key] = converted
     if schema.get("nullable") is True and "$ref" not in out:
         kind = out.get("type")
         if isinstance(kind, str):
@@ -162,18 +280,20 @@ def _convert_30(schema: Any) -> Any:
 
 
 def _convert_31(schema: Any) -> Any:
-    if isinstance(schema, dict):
-        return {
-            key: (
-                value.replace(_REF_PREFIX, "#/$defs/", 1)
-                if key == "$ref" and isinstance(value, str)
-                else _convert_31(value)
-            )
-            for key, value in schema.items()
-        }
-    if isinstance(schema, list):
-        return [_convert_31(item) for item in schema]
-    return schema
+    """One OpenAPI 3.1 schema (JSON Schema 2020-12): references moved, keywords made usable."""
+    if not isinstance(schema, dict):
+        return schema
+    out: Json = {}
+    for key, value in schema.items():
+        if key == "$ref" and isinstance(value, str):
+            converted: Any = value.replace(_REF_PREFIX, "#/$defs/", 1)
+        elif key in _ONE or key in _MANY or key in _MAP:
+            converted = _schema_value(key, value, _convert_31)
+        else:
+            converted = _usable(key, value, openapi_30=False)
+        if converted is not _DROP:
+            out[key] = converted
+    return out
 
 
 def _reason(error: jsonschema.ValidationError) -> str:
@@ -225,10 +345,34 @@ class SchemaSet:
             return hit[1]
         converted = self._convert(schema) if isinstance(schema, dict) else {}
         key = "$defs" if self.openapi_31 else "definitions"
+        if not self.openapi_31:  # draft 4: a $ref replaces its node, so it can be inlined
+            converted = self._inline(converted, ())
         root = {**converted, key: self.definitions}
         validator: Validator = self._cls(root, format_checker=FORMATS)
         self._cache[id(schema)] = (schema, validator)
         return validator
+
+    def _inline(self, node: Any, stack: tuple[str, ...]) -> Any:
+        """``node`` with references to named schemas replaced by their content, which
+        spares the validator a lookup per reference per value (most of its time);
+        a reference back into a schema being inlined (recursion) stays a reference."""
+        if isinstance(node, list):
+            return [self._inline(item, stack) for item in node]
+        if not isinstance(node, dict):
+            return node
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/definitions/"):
+            name = ref[len("#/definitions/") :]
+            target = self.definitions.get(name)
+            if target is None or name in stack or len(stack) >= _INLINE_DEPTH:
+                return node
+            return self._inline(target, (*stack, name))
+        return {
+            key: value
+            if key in ("enum", "const", "required", "default") or key in _NOT_SCHEMAS
+            else self._inline(value, stack)
+            for key, value in node.items()
+        }
 
     def resolve(self, schema: Any) -> Any:
         """The schema a reference points to (one level at a time, cycles stop)."""
@@ -259,6 +403,14 @@ class SchemaSet:
             where = _where(error.absolute_path)
             suffix = "" if where == "(root)" else f" at {where}"
             raise ValidationFailure(f"{what}{suffix} {_reason(error)}")
+
+    def first_problem(self, value: Any, schema: Any, what: str) -> str | None:
+        """What :meth:`check` would raise, as text, or ``None`` when ``value`` fits."""
+        try:
+            self.check(value, schema, what)
+        except ValidationFailure as exc:
+            return exc.message
+        return None
 
     def is_valid(self, value: Any, schema: Any) -> bool:
         """Whether ``value`` fits; a schema that cannot be applied accepts anything."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -23,6 +24,7 @@ from carrier_mocks.control import MOCK_PREFIX
 from carrier_mocks.faults import Fault, reason_phrase
 from carrier_mocks.fixtures import Fixtures, default_fixtures
 from carrier_mocks.openapi import SpecRoutes
+from carrier_mocks.openapi.resources import load_overrides
 from carrier_mocks.parsing import BadInput, query_params, single_header
 from carrier_mocks.runtime import Runtime
 from carrier_mocks.shipyo.registry import KeyCheckError, ShipyoKeys
@@ -31,6 +33,8 @@ from carrier_mocks.tokens import InvalidToken, TokenSigner
 __all__ = ["OPERATIONS", "create_app"]
 
 OPERATIONS = ("GET /api/Token/generate-from-apikey",)
+#: What the resource rules cannot infer for this API (see carrier_mocks.openapi.resources).
+OVERRIDES = Path(__file__).with_name("resources.json")
 _ISSUER = "shipyo"
 
 
@@ -121,6 +125,13 @@ class _Shipyo:
             return exc.reason.capitalize()
         return None
 
+    def owner(self, request: Request) -> str:
+        """The key a request acts for, by its fixture name (never the key itself)."""
+        try:
+            return self.keys.identify(single_header(request, "x-api-key")).seed.name
+        except (BadInput, KeyCheckError):
+            return ""
+
     def key_refusal(self, api_key: str) -> str | None:
         try:
             self.keys.identify(api_key)
@@ -166,19 +177,23 @@ def create_app(
     clock = clock or Clock()
     keys = ShipyoKeys(fixtures.shipyo, clock)
     generic = SpecRoutes(
-        _packaged_spec() if spec is None else spec, exclude=OPERATIONS, error_body=_error_body
+        _packaged_spec() if spec is None else spec,
+        exclude=OPERATIONS,
+        error_body=_error_body,
+        overrides=load_overrides(OVERRIDES),
     )
     runtime = Runtime(
         clock=clock,
         signer=TokenSigner(clock, issuer=_ISSUER),
         routes=[*OPERATIONS, *generic.keys, f"GET {MOCK_PREFIX}/whoami"],
         reset_data=keys.reset,
+        records=generic.stateful,
     )
     handlers = _Shipyo(keys, runtime)
     checks = {"BearerJWT": handlers.jwt_refusal, "ApiKeyHeader": handlers.key_refusal}
     api = [
         Route("/api/Token/generate-from-apikey", handlers.generate_from_apikey, methods=["GET"]),
-        *generic.routes(checks),
+        *generic.routes(checks, owner=handlers.owner),
     ]
     return build_app(
         runtime=runtime,
