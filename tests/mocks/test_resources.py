@@ -71,6 +71,10 @@ def test_roles_ids_and_numbers_come_from_the_spec(model: ResourceModel) -> None:
         "POST /webhooks": "create",
         "GET /webhooks": "list",
         "DELETE /webhooks/{id}": "delete",
+        "POST /registers": "create",
+        "GET /registers": "list",
+        "POST /registers/{registerId}/rename": "action",
+        "DELETE /registers/{registerId}": "delete",
     }
     pickups = model.resources["/pickups"]
     assert (pickups.id_param, pickups.id_field, pickups.number_field) == ("id", "id", "number")
