@@ -128,7 +128,12 @@ def test_links_carry_the_id_to_every_operation_on_the_item(spec: dict[str, Any])
     assert all(link["parameters"] == {"path.id": "$response.body#/id"} for link in links.values())
     shipments = linked["paths"]["/shipments"]["post"]["responses"]["200"]["links"]
     assert shipments["GetShipmentsId"]["parameters"] == {"path.id": "$response.body#/0/id"}
-    assert added == 10
+    registers = linked["paths"]["/registers"]["post"]["responses"]["200"]["links"]
+    assert {name: link["parameters"] for name, link in registers.items()} == {
+        "DeleteRegistersRegisterId": {"path.registerId": "$response.body#/id"},
+        "PostRegistersRegisterIdRename": {"path.registerId": "$response.body#/id"},
+    }
+    assert added == 12
     assert "links" not in spec["paths"]["/pickups"]["post"]["responses"]["200"]  # a copy
 
 

@@ -215,6 +215,10 @@ async def test_query_parameters_select_when_no_prefer_header_is_sent(
     assert "not an HTTP status code" in bad.text
     undocumented = await client.get("/dictionaries/currencies", params={"__dynamic": "maybe"})
     assert undocumented.status_code == 400  # no input, so no 4xx documented: plain 400
+    # an empty example name selects nothing (fuzzers send one): the default answer
+    empty = await client.get("/dictionaries/currencies", params={"__example": ""})
+    assert empty.status_code == 200
+    assert empty.json() == (await client.get("/dictionaries/currencies")).json()
 
 
 async def test_dynamic_answers_vary_and_stay_valid(

@@ -48,7 +48,7 @@ def _parse(pairs: Iterable[tuple[str, str]]) -> Preference:
                 raise PreferenceError(f"Prefer code={value[:20]!r} is not an HTTP status code")
             code = value
         elif name == "example":
-            example = value
+            example = value or None  # 'example=' selects nothing: the default answer
         elif name == "dynamic":
             if value.lower() not in ("true", "false"):
                 raise PreferenceError(f"Prefer dynamic={value[:20]!r} must be true or false")
