@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import secrets
 import threading
 import time
@@ -354,7 +355,7 @@ async def test_401_replay_in_asyncio(
     np = make_np()
     response = await np.client.get_async_httpx_client().post("/parcels", json={"weight": 2})
     assert response.status_code == 201
-    assert [c.request.content for c in route.calls] == [b'{"weight":2}'] * 2
+    assert [json.loads(c.request.content) for c in route.calls] == [{"weight": 2}] * 2
     assert np_tokens.count == 2
     await np.aclose()
 
