@@ -21,6 +21,7 @@ from ._version import __version__
 if TYPE_CHECKING:
     from . import errors, registry
     from ._base import Carrier
+    from .aiohttp_transport import AiohttpTransport
     from .auth import JWTAuth, NovaPostAuth, ShipyoAuth
     from .errors import (
         APIConnectionError,
@@ -71,6 +72,7 @@ _ERRORS = (
 _WHERE: dict[str, str] = {
     **dict.fromkeys(_ERRORS, "errors"),
     "Carrier": "_base",
+    "AiohttpTransport": "aiohttp_transport",
     "JWTAuth": "auth",
     "NovaPostAuth": "auth",
     "ShipyoAuth": "auth",
@@ -92,6 +94,7 @@ __all__ = [
     "APIError",
     "APIStatusError",
     "APITimeoutError",
+    "AiohttpTransport",
     "AuthenticationError",
     "BadRequestError",
     "Carrier",
