@@ -24,7 +24,6 @@ from carriers import (
     _deadline,
     auth,
 )
-from carriers._generated import _per_loop
 from carriers.auth import (
     EXPIRY_MARGIN,
     FALLBACK_LIFETIME,
@@ -800,7 +799,7 @@ def test_each_event_loop_gets_its_own_async_client(
         client = np.client.get_async_httpx_client()
         assert client is np.client.get_async_httpx_client()
         await client.get("/parcels")
-        kept = _per_loop(np.client)
+        kept = np.client.carrier_clients
         assert kept is not None and list(kept.values()) == [client], "closed loops' are dropped"
         return client
 
