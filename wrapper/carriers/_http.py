@@ -104,15 +104,6 @@ def capturing() -> Iterator[Capture]:
         _capture.reset(token)
 
 
-def _home(client: CarrierClient | AsyncCarrierClient) -> Origin | None:
-    """The base URL's origin, worked out again only when the base URL changes."""
-    base = client.base_url
-    cached = client.home_cache
-    if cached is None or cached[0] is not base:
-        cached = client.home_cache = (base, origin_of(base) if base.host else None)
-    return cached[1]
-
-
 def _strip_credentials(client: AnyClient, request: httpx.Request) -> None:
     names: tuple[str, ...] = getattr(client.auth, "credential_headers", ("Authorization",))
     for name in {"authorization", *(name.lower() for name in names)}:
@@ -139,8 +130,11 @@ def _guard_hop(client: CarrierClient | AsyncCarrierClient, request: httpx.Reques
     them, as on nearly every hop; else each phase is cut to the time left. One
     function rather than several: it runs on every hop of every call.
     """
-    home = _home(client)
-    if home is not None and origin_of(request.url) != home:
+    base = client.base_url
+    home = client.home_cache
+    if home is None or home[0] is not base:  # first hop, or the base URL changed
+        home = client.home_cache = (base, origin_of(base) if base.host else None)
+    if home[1] is not None and origin_of(request.url) != home[1]:
         _strip_credentials(client, request)
     extensions = request.extensions
     remembered: tuple[dict[str, float | None], float] | None = extensions.get(_CONFIGURED)

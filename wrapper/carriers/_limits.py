@@ -154,13 +154,6 @@ class _Counter:
                 self.count(len(chunk))
 
 
-def _read(response: httpx.Response) -> bytes | None:
-    try:
-        return response.content
-    except httpx.ResponseNotRead:
-        return None
-
-
 def _checked(response: httpx.Response, content: bytes, limit: int) -> bytes:
     if len(content) > limit:
         raise too_large(response, limit)
@@ -177,45 +170,65 @@ def read_capped(response: httpx.Response, limit: int) -> bytes:
     ``read()`` finds nothing rather than a closed stream. ``APITimeoutError`` when the
     call's deadline passes while reading.
     """
-    content = _read(response)
-    if content is not None:  # already read: checked all the same
-        return _checked(response, content, limit)
+    if response.is_stream_consumed:  # already read: checked all the same
+        return _checked(response, response.content, limit)
     stream = response.stream
     if not isinstance(stream, httpx.SyncByteStream):
         raise TypeError("read_capped() needs a response of a sync client")
-    counter = _Counter(response, limit)
     raw: list[bytes] = []
-    complete = False
+    body = b""
     try:
-        for chunk in stream:
-            counter.feed(chunk)
-            raw.append(chunk)
-        counter.finish()
-        complete = True
+        if "content-encoding" in response.headers:
+            counter = _Counter(response, limit)
+            for chunk in stream:
+                counter.feed(chunk)
+                raw.append(chunk)
+            counter.finish()
+        else:  # as nearly always: the raw bytes are the body
+            deadline = _deadline.current()
+            size = 0
+            for chunk in stream:
+                size += len(chunk)
+                if size > limit:
+                    raise too_large(response, limit)
+                if deadline is not None and time.monotonic() >= deadline:
+                    raise _deadline.reached(response.request)
+                raw.append(chunk)
+        body = b"".join(raw)
     finally:
         stream.close()
-        response.stream = httpx.ByteStream(b"".join(raw) if complete else b"")
+        response.stream = httpx.ByteStream(body)
     return _checked(response, response.read(), limit)
 
 
 async def aread_capped(response: httpx.Response, limit: int) -> bytes:
     """``read_capped`` for async responses."""
-    content = _read(response)
-    if content is not None:
-        return _checked(response, content, limit)
+    if response.is_stream_consumed:
+        return _checked(response, response.content, limit)
     stream = response.stream
     if not isinstance(stream, httpx.AsyncByteStream):
         raise TypeError("aread_capped() needs a response of an async client")
-    counter = _Counter(response, limit)
     raw: list[bytes] = []
-    complete = False
+    body = b""
     try:
-        async for chunk in stream:
-            counter.feed(chunk)
-            raw.append(chunk)
-        counter.finish()
-        complete = True
+        if "content-encoding" in response.headers:
+            counter = _Counter(response, limit)
+            async for chunk in stream:
+                counter.feed(chunk)
+                raw.append(chunk)
+            counter.finish()
+        else:
+            deadline = _deadline.current()
+            size = 0
+            async for chunk in stream:
+                size += len(chunk)
+                if size > limit:
+                    raise too_large(response, limit)
+                if deadline is not None and time.monotonic() >= deadline:
+                    raise _deadline.reached(response.request)
+                raw.append(chunk)
+        body = b"".join(raw)
     finally:
         await stream.aclose()
-        response.stream = httpx.ByteStream(b"".join(raw) if complete else b"")
+        response.stream = httpx.ByteStream(body)
     return _checked(response, await response.aread(), limit)
