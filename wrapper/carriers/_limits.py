@@ -231,4 +231,6 @@ async def aread_capped(response: httpx.Response, limit: int) -> bytes:
     finally:
         await stream.aclose()
         response.stream = httpx.ByteStream(body)
-    return _checked(response, await response.aread(), limit)
+    # the body is in memory now, and a ByteStream is a sync stream too: the sync read
+    # decodes it without the async iterators' cost
+    return _checked(response, response.read(), limit)
