@@ -3,9 +3,17 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
+# the client generator pins an older httpx: it lives in an environment of its own
+GEN_VENV  := .venv-generate
+GEN_STAMP := $(GEN_VENV)/.installed-stamp
+# the lowest versions the ranges allow (make test-lowest)
+LOW_VENV  := .venv-lowest
+LOW_STAMP := $(LOW_VENV)/.installed-stamp
+LOCK_ARGS := --python-version 3.11 --universal --quiet
+LOW_EXTRAS := --extra mock --extra contract --extra redis --extra test --extra aiohttp
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help venv vendor vendor-pull generate check-generated test lint contract mock bench bench-deps clean system-deps
+.PHONY: help venv lock vendor vendor-pull generate check-generated test test-lowest lint contract mock bench bench-deps clean system-deps
 
 help:
 	@echo "make contract   generate if needed, run the contract suite against the mocks (TARGET=mock|live, NOVAPOST_URL=, SHIPYO_URL=)"
@@ -16,15 +24,36 @@ help:
 	@echo "make mock       serve the mock servers (Nova Post :8010, Shipyo :8020)"
 	@echo "make bench      benchmarks and the fault-injection soak"
 	@echo "make lint       ruff and mypy --strict on the hand-written code"
+	@echo "make lock       refresh requirements/*.lock from pyproject.toml (newest and lowest versions)"
+	@echo "make test-lowest  the wrapper and mock suites on the lowest versions the ranges allow"
 	@echo "make clean      remove .venv, caches and reports"
 
-$(STAMP): pyproject.toml
+# The development environment is what requirements/dev.lock says (what CI tested);
+# `make lock` refreshes the locks after a change of ranges in pyproject.toml.
+$(STAMP): requirements/dev.lock pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -r requirements/dev.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	@touch $(STAMP)
 
-venv: $(STAMP)
+$(GEN_STAMP): requirements/generate.lock $(STAMP)
+	@test -x $(GEN_VENV)/bin/python || $(BIN)/uv venv --quiet --python $(BIN)/python $(GEN_VENV)
+	$(BIN)/uv pip sync --quiet --python $(GEN_VENV)/bin/python requirements/generate.lock
+	@touch $(GEN_STAMP)
+
+$(LOW_STAMP): requirements/lowest.lock pyproject.toml $(STAMP)
+	@test -x $(LOW_VENV)/bin/python || $(BIN)/uv venv --quiet --python $(BIN)/python $(LOW_VENV)
+	$(BIN)/uv pip sync --quiet --python $(LOW_VENV)/bin/python requirements/lowest.lock
+	$(BIN)/uv pip install --quiet --python $(LOW_VENV)/bin/python --no-deps -e .
+	@touch $(LOW_STAMP)
+
+venv: $(STAMP) $(GEN_STAMP)
+
+lock: $(STAMP)
+	$(BIN)/uv pip compile pyproject.toml --extra dev $(LOCK_ARGS) -o requirements/dev.lock
+	$(BIN)/uv pip compile requirements/generate.in $(LOCK_ARGS) -o requirements/generate.lock
+	$(BIN)/uv pip compile pyproject.toml $(LOW_EXTRAS) --resolution lowest-direct $(LOCK_ARGS) -o requirements/lowest.lock
 
 # Both print the API changelog against the spec they replace, and the generated client's
 # changes (CLIENT= to skip them). FORMAT=text|markdown|json; FAIL_ON=breaking|client|server|any
@@ -55,6 +84,12 @@ lint: venv
 
 test: lint system-deps
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The wrapper and mock suites again, on the lowest versions pyproject.toml admits.
+# On both cores (pytest-xdist): about a minute.
+LOWEST_PYTEST_ARGS ?= -n 2
+test-lowest: $(LOW_STAMP)
+	$(LOW_VENV)/bin/python -m pytest tests/wrapper tests/mocks $(LOWEST_PYTEST_ARGS)
 
 # Debian packages some tests use (headless Chromium renders the contract report;
 # redis-server backs the shared token-cache tests), each named like the command it
@@ -89,5 +124,5 @@ bench: venv bench-deps
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) reports .pytest_cache .mypy_cache .ruff_cache build *.egg-info
+	rm -rf $(VENV) $(GEN_VENV) $(LOW_VENV) reports .pytest_cache .mypy_cache .ruff_cache build *.egg-info
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

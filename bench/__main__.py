@@ -2,6 +2,10 @@
 
 Exit status 0 when every target is met, 1 when one is missed (or a measurement
 failed to run), 2 on a usage error. ``--only`` runs some sections, for a quick look.
+
+Each section runs in a process of its own with a time limit (``SECTION_SECONDS``,
+``--section-seconds``): a section past it is stopped, with everything it started,
+and its row says so, so that ``make bench`` always finishes.
 """
 
 from __future__ import annotations
@@ -9,6 +13,8 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
+import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -20,14 +26,15 @@ from pathlib import Path
 from carrier_mocks.server import MockServer
 from carriers.redaction import redact
 
-from bench import fleet, hostile, overhead, prism, singleflight, soak, stateful, throughput
+from bench import soak
 from bench.apis import CARRIERS
-from bench.report import Row, Target, machine, missed, render, write_json
+from bench.report import Row, Target, from_record, machine, missed, record, render, write_json
 from bench.servers import ROOT, mock_server
 
 SECTIONS = (
     "overhead",
     "singleflight",
+    "concurrency",
     "throughput",
     "stateful",
     "soak",
@@ -35,6 +42,9 @@ SECTIONS = (
     "fleet",
     "prism",
 )
+SECTION_SECONDS = 420.0
+"""The most one section may take: well above any section of a full run (338 s in all, the
+soak bounded at 300 s by its own limit)."""
 DEFAULT_REPORT = ROOT / "reports" / "bench.json"
 _SOAK_TIMEOUT = 300.0
 
@@ -70,6 +80,17 @@ def _failed(section: str, exc: BaseException) -> Row:
 
 
 def _run(section: str, soak_calls: int) -> list[Row]:
+    from bench import (
+        concurrency,
+        fleet,
+        hostile,
+        overhead,
+        prism,
+        singleflight,
+        stateful,
+        throughput,
+    )
+
     if section == "soak":
         return _soak_rows(soak_calls)
     if section == "hostile":
@@ -81,11 +102,50 @@ def _run(section: str, soak_calls: int) -> list[Row]:
     measures: dict[str, Measure] = {
         "overhead": overhead.run,
         "singleflight": singleflight.run,
+        "concurrency": concurrency.run,
         "throughput": throughput.run,
         "fleet": fleet.run,
     }
     with _servers() as servers:
         return measures[section](servers)
+
+
+def _timed_out(section: str, seconds: float) -> Row:
+    return Row(
+        section,
+        "measurement ran to the end",
+        0,
+        shown="no",
+        target=Target("==", 1),
+        note=f"stopped after {seconds:g} s: the section did not finish within its time limit",
+    )
+
+
+def run_bounded(section: str, soak_calls: int, seconds: float) -> list[Row]:
+    """``section`` in a child process of its own, stopped (with its children) past ``seconds``."""
+    with tempfile.TemporaryDirectory(prefix="bench-") as scratch:
+        out = Path(scratch) / "rows.json"
+        command = [sys.executable, "-m", "bench", "--section-child", section]
+        command += ["--rows-out", str(out), "--soak-calls", str(soak_calls)]
+        child = subprocess.Popen(command, cwd=ROOT, start_new_session=True)
+        try:
+            child.wait(timeout=seconds)
+        except subprocess.TimeoutExpired:
+            os.killpg(child.pid, signal.SIGKILL)  # the section's servers and workers too
+            child.wait()
+            return [_timed_out(section, seconds)]
+        if not out.is_file():
+            raise RuntimeError(f"the {section} section exited {child.returncode} without rows")
+        return [from_record(data) for data in json.loads(out.read_text(encoding="utf-8"))]
+
+
+def _child(section: str, soak_calls: int, out: Path) -> int:
+    try:
+        rows = _run(section, soak_calls)
+    except Exception as exc:
+        rows = [_failed(section, exc)]
+    out.write_text(json.dumps([record(row) for row in rows]), encoding="utf-8")
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -97,7 +157,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--soak-calls", type=int, default=soak.SoakConfig.calls, help="calls in the fault soak"
     )
+    parser.add_argument(
+        "--section-seconds",
+        type=float,
+        default=SECTION_SECONDS,
+        help="the time limit of each section",
+    )
+    parser.add_argument("--section-child", choices=SECTIONS, help=argparse.SUPPRESS)
+    parser.add_argument("--rows-out", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.section_child is not None:
+        return _child(args.section_child, args.soak_calls, args.rows_out)
     sections = [name for name in SECTIONS if not args.only or name in args.only]
     about = machine()
     print(
@@ -111,7 +181,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         section_begin = time.perf_counter()
         print(f"bench: {section} ...", flush=True)
         try:
-            rows += _run(section, args.soak_calls)
+            rows += run_bounded(section, args.soak_calls, args.section_seconds)
         except Exception as exc:
             rows.append(_failed(section, exc))
         print(f"bench: {section} done in {time.perf_counter() - section_begin:.0f} s", flush=True)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-__all__ = ["Row", "Target", "machine", "missed", "render", "write_json"]
+__all__ = ["Row", "Target", "from_record", "machine", "missed", "record", "render", "write_json"]
 
 Op = Literal["<=", "==", ">="]
 
@@ -73,6 +73,33 @@ class Row:
             "note": self.note,
             **({"extra": dict(self.extra)} if self.extra else {}),
         }
+
+
+def record(row: Row) -> dict[str, Any]:
+    """Everything of ``row`` as JSON, for ``from_record`` in another process."""
+    target = None if row.target is None else {"op": row.target.op, "value": row.target.value}
+    return {
+        "section": row.section,
+        "name": row.name,
+        "figure": row.figure,
+        "shown": row.shown,
+        "target": target,
+        "note": row.note,
+        "extra": dict(row.extra),
+    }
+
+
+def from_record(data: Mapping[str, Any]) -> Row:
+    target = data["target"]
+    return Row(
+        section=data["section"],
+        name=data["name"],
+        figure=data["figure"],
+        shown=data["shown"],
+        target=None if target is None else Target(target["op"], target["value"]),
+        note=data["note"],
+        extra=data["extra"],
+    )
 
 
 def missed(rows: Iterable[Row]) -> list[Row]:

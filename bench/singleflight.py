@@ -6,6 +6,10 @@ token expired for both the client and the mock (the mock clock and the client's
 clock moved together: the client refreshes before sending), and after it expired
 for the mock only (every caller is refused with 401 and replays). The mock's
 ``/__mock__/stats`` counts the mints of each burst; the target is exactly 1.
+
+The tasks' facade sends through ``carriers.AiohttpTransport``, the transport made
+for crowds: over httpx's own pool a burst of 1,000 takes seconds to minutes (the
+``concurrency`` section measures both).
 """
 
 from __future__ import annotations
@@ -16,11 +20,12 @@ import time
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 from carrier_mocks.server import MockServer
 from carrier_mocks.tokens import TOKEN_TTL_SECONDS
-from carriers import _hooks
+from carriers import AiohttpTransport, _hooks
 
 from bench.apis import CARRIERS, WHOAMI, WHOAMI_ROUTE, BenchCarrier, Facade
 from bench.report import Row, Target
@@ -130,11 +135,11 @@ def _burst(
     )
 
 
-def _fresh(carrier: BenchCarrier, server: MockServer) -> tuple[Facade, OffsetClock]:
+def _fresh(carrier: BenchCarrier, server: MockServer, **options: Any) -> tuple[Facade, OffsetClock]:
     server.reset()  # the mock clock back to wall time, like the new client's
     clock = OffsetClock()
     with _hooks.replaced(clock=clock):  # the facade keeps the clock it was built with
-        facade = carrier.facade(server.base_url)
+        facade = carrier.facade(server.base_url, **options)
     return facade, clock
 
 
@@ -156,8 +161,8 @@ def threads(carrier: BenchCarrier, server: MockServer, count: int = THREADS) -> 
 
 
 def tasks(carrier: BenchCarrier, server: MockServer, count: int = TASKS) -> list[Burst]:
-    """The three bursts of ``count`` asyncio tasks on one facade."""
-    facade, clock = _fresh(carrier, server)
+    """The three bursts of ``count`` asyncio tasks on one facade (over aiohttp)."""
+    facade, clock = _fresh(carrier, server, async_transport=AiohttpTransport())
     url = server.origin + WHOAMI
 
     async def main() -> list[Burst]:

@@ -33,6 +33,10 @@ ROOT = Path(__file__).resolve().parent.parent
 CONFIG = ROOT / "specs" / "openapi-python-client.yaml"
 TEMPLATES = ROOT / "specs" / "templates"
 GENERATED = ROOT / "generated"
+GENERATOR_ENV = Path(os.environ.get("CARRIERS_GENERATOR_ENV", ROOT / ".venv-generate"))
+"""The generator's own environment (``make venv`` builds it from requirements/generate.lock):
+openapi-python-client pins an older httpx than the clients support, and ruff, which
+formats its output, is pinned there so the output is the same bytes everywhere."""
 
 
 def clients() -> dict[str, Path]:
@@ -143,7 +147,13 @@ def generate_into(package: str, spec: Path, out_root: Path) -> Path:
 
 def _run_generator(package: str, spec: Path, out_root: Path, config: Path) -> Path:
     target = out_root / package
-    bin_dir = Path(sys.executable).parent
+    bin_dir = GENERATOR_ENV / "bin"
+    if not (bin_dir / "openapi-python-client").is_file():
+        raise GenerateError(
+            f"the client generator is not installed in {GENERATOR_ENV}: run 'make venv' "
+            "(or set CARRIERS_GENERATOR_ENV to an environment made from "
+            "requirements/generate.lock)"
+        )
     env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"}
     cmd = [
         str(bin_dir / "openapi-python-client"),

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
@@ -37,6 +38,7 @@ __all__ = [
     "DroppableH11Protocol",
     "Stack",
     "event_loop",
+    "loop_factory",
     "mock_protocol",
 ]
 
@@ -79,6 +81,20 @@ STACK = available_stack()
 def event_loop() -> Literal["uvloop", "asyncio"]:
     """The ``loop`` setting of uvicorn's ``Config`` for :data:`STACK`."""
     return STACK.loop
+
+
+def loop_factory() -> Callable[[], asyncio.AbstractEventLoop]:
+    """New event loops of :data:`STACK`'s kind, for ``asyncio.Runner``.
+
+    Each server gets its loop from here rather than from ``uvicorn.Server.run``:
+    uvicorn releases before 0.36 install uvloop's policy for the whole process, so
+    every later loop, an h11 server's included, would be a uvloop.
+    """
+    if STACK.loop == "uvloop":
+        import uvloop
+
+        return uvloop.new_event_loop
+    return asyncio.new_event_loop
 
 
 def mock_protocol(error_response: ErrorResponse, header_timeout: float) -> type[asyncio.Protocol]:

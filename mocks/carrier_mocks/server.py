@@ -8,6 +8,7 @@ exactly as a test in another process would.
 
 from __future__ import annotations
 
+import asyncio
 import errno
 import socket
 import threading
@@ -21,6 +22,8 @@ from carriers import registry
 from carriers.extras import require
 
 if TYPE_CHECKING:
+    import uvicorn
+
     from carrier_mocks.fixtures import Fixtures
 
 __all__ = ["HEADER_TIMEOUT_SECONDS", "MockServer", "MockServerError", "PortInUseError", "serve"]
@@ -120,6 +123,14 @@ def _origin(host: str, port: int) -> str:
     return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
+def _run(
+    server: uvicorn.Server, sock: socket.socket, new_loop: Callable[[], asyncio.AbstractEventLoop]
+) -> None:
+    """Serve on a loop of the chosen kind, made for this server alone."""
+    with asyncio.Runner(loop_factory=new_loop) as runner:
+        runner.run(server.serve(sockets=[sock]))
+
+
 @contextmanager
 def serve(
     api: str,
@@ -148,7 +159,7 @@ def serve(
     require("mock", "the mock servers")
     import uvicorn
 
-    from carrier_mocks._uvicorn import event_loop, mock_protocol
+    from carrier_mocks._uvicorn import event_loop, loop_factory, mock_protocol
     from carrier_mocks.appkit import error_response_of
 
     factory = info.mock_factory()
@@ -171,7 +182,7 @@ def serve(
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(
-        target=server.run, kwargs={"sockets": [sock]}, name=f"carrier-mock-{api}", daemon=True
+        target=_run, args=(server, sock, loop_factory()), name=f"carrier-mock-{api}", daemon=True
     )
     thread.start()
     deadline = time.monotonic() + _START_TIMEOUT_SECONDS

@@ -40,3 +40,20 @@ def test_readme_client_examples_run_against_the_mocks(
     ]
     assert "np_test_4f1c2b9e8a7d6c5b" not in proc.stdout + proc.stderr
     assert novapost_mock.stats()["GET /__mock__/whoami"] == 21
+
+
+def test_readme_crowd_example_runs_over_aiohttp(novapost_mock: MockServer) -> None:
+    block = next(b for b in python_blocks() if "AiohttpTransport" in b)
+    code = block.replace("http://127.0.0.1:8010", novapost_mock.origin)
+    proc = subprocess.run(
+        [sys.executable, "-c", code],
+        env={"PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines() == ["{200}"]
+    assert novapost_mock.stats()["GET /__mock__/whoami"] == 1000
+    assert novapost_mock.stats()["GET /clients/authorization"] == 1

@@ -144,3 +144,18 @@ def test_fixed_and_random_samples_fit_the_schema(schema: dict[str, Any], seed: i
     assert valid(fixed, schema), (schema, fixed)
     drawn = sample(schema, made, random.Random(seed))
     assert valid(drawn, schema), (schema, drawn)
+
+
+def test_a_nullable_all_of_still_meets_every_part() -> None:
+    """``nullable`` beside ``allOf`` constrains nothing: the parts still all apply."""
+    schema = {
+        "nullable": True,
+        "allOf": [
+            {"type": "object", "properties": {}, "required": []},
+            {"type": "object", "minProperties": 1, "properties": {"type": {"type": "string"}}},
+        ],
+    }
+    made = SchemaSet({"components": {}})
+    for rng in (None, *(random.Random(seed) for seed in range(20))):
+        value = sample(schema, made, rng)
+        assert valid(value, schema) and len(value) >= 1, value

@@ -126,6 +126,7 @@ def test_the_sdist_is_the_whole_project(dist: tuple[Path, Path]) -> None:
         "specs/novapost/openapi.json",
         "specs/templates/endpoint_module.py.jinja",
         "tools/generate.py",
+        "requirements/dev.lock",
         "tests/packaging/test_installed.py",
         "contract_tests/carriers_contract/run.py",
         "bench/__main__.py",

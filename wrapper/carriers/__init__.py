@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from . import errors, registry
     from ._base import Carrier
     from ._raw import RawResponse
+    from .aiohttp_transport import AiohttpTransport
     from .auth import JWTAuth, NovaPostAuth, ShipyoAuth
     from .errors import (
         APIConnectionError,
@@ -72,6 +73,7 @@ _ERRORS = (
 _WHERE: dict[str, str] = {
     **dict.fromkeys(_ERRORS, "errors"),
     "Carrier": "_base",
+    "AiohttpTransport": "aiohttp_transport",
     "JWTAuth": "auth",
     "NovaPostAuth": "auth",
     "ShipyoAuth": "auth",
@@ -94,6 +96,7 @@ __all__ = [
     "APIError",
     "APIStatusError",
     "APITimeoutError",
+    "AiohttpTransport",
     "AuthenticationError",
     "BadRequestError",
     "Carrier",

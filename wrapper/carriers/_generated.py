@@ -25,10 +25,16 @@ __all__ = ["carrier_client_class"]
 
 _create_lock = threading.Lock()
 
-_PER_LOOP = "_carriers_async_clients"
-"""Slot holding the async clients by event loop (None: one client set by the user)."""
-
 _Clients = weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient]
+
+_DEFAULTS: dict[str, Any] = {
+    "cookies": {},
+    "headers": {},
+    "timeout": None,
+    "verify_ssl": True,
+    "follow_redirects": False,
+}
+"""The generated class's defaults for what its constructor passes on to httpx."""
 
 
 def _running_loop() -> asyncio.AbstractEventLoop | None:
@@ -38,50 +44,62 @@ def _running_loop() -> asyncio.AbstractEventLoop | None:
         return None
 
 
-def _per_loop(client: Any) -> _Clients | None:
-    """The async clients by loop (made on first use); None once the user set one."""
-    try:
-        clients: _Clients | None = getattr(client, _PER_LOOP)
-    except AttributeError:  # a new instance, or a copy made by attrs.evolve
-        clients = weakref.WeakKeyDictionary()
-        setattr(client, _PER_LOOP, clients)
-    return clients
-
-
-def _common(client: Any) -> dict[str, Any]:
-    return {
-        "base_url": client._base_url,
-        "cookies": client._cookies,
-        "headers": client._headers,
-        "timeout": client._timeout,
-        "verify": client._verify_ssl,
-        "follow_redirects": client._follow_redirects,
-    }
-
-
 class _CarrierClientMixin:
-    """What the generated ``AuthenticatedClient`` is given: carrier HTTP clients."""
+    """What the generated ``AuthenticatedClient`` is given: carrier HTTP clients.
 
-    __slots__ = ()
+    Only the generated class's public surface is used: its constructor arguments
+    (recorded here as they pass, so ``attrs.evolve`` copies record theirs too) and
+    ``set_httpx_client``/``set_async_httpx_client``, through which the generated
+    ``with_headers()`` and friends reach the clients made here.
+    """
+
+    carrier_args: dict[str, Any]
+    """The constructor's keyword arguments: base URL, headers, timeout, httpx_args..."""
+    carrier_clients: _Clients | None
+    """The async clients by event loop; None once the user set one for every loop."""
+    carrier_sync: httpx.Client | None
+    carrier_async: httpx.AsyncClient | None
+    """The async client used outside any loop, or the one the user set."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        self.carrier_args = kwargs
+        self.carrier_clients = weakref.WeakKeyDictionary()
+        self.carrier_sync = None
+        self.carrier_async = None
+        super().__init__(**kwargs)
+
+    def _httpx_kwargs(self, *, for_async: bool) -> dict[str, Any]:
+        given = {**_DEFAULTS, **self.carrier_args}
+        args = dict(given.get("httpx_args") or {})
+        async_transport = args.pop("async_transport", None)
+        if for_async:
+            args.pop("transport", None)
+            if async_transport is not None:
+                args["transport"] = async_transport
+        return {
+            "base_url": given["base_url"],
+            "cookies": given["cookies"],
+            "headers": given["headers"],
+            "timeout": given["timeout"],
+            "verify": given["verify_ssl"],
+            "follow_redirects": given["follow_redirects"],
+            **args,
+        }
 
     def get_httpx_client(self) -> httpx.Client:
-        client: Any = self
         with _create_lock:
-            if client._client is None:
-                args = dict(client._httpx_args)
-                args.pop("async_transport", None)
-                client._client = CarrierClient(**_common(client), **args)
-            result: httpx.Client = client._client
-        return result
+            if self.carrier_sync is None:
+                self.set_httpx_client(CarrierClient(**self._httpx_kwargs(for_async=False)))
+            assert self.carrier_sync is not None
+            return self.carrier_sync
+
+    def set_httpx_client(self, client: httpx.Client) -> Any:
+        """Use ``client`` for every sync call (as in the generated class)."""
+        self.carrier_sync = client
+        return super().set_httpx_client(client)  # type: ignore[misc]
 
     def _new_async_client(self) -> AsyncCarrierClient:
-        client: Any = self
-        args = dict(client._httpx_args)
-        args.pop("transport", None)
-        transport = args.pop("async_transport", None)
-        if transport is not None:
-            args["transport"] = transport
-        return AsyncCarrierClient(**_common(client), **args)
+        return AsyncCarrierClient(**self._httpx_kwargs(for_async=True))
 
     def get_async_httpx_client(self) -> httpx.AsyncClient:
         """The running event loop's async client: one per loop, since pooled connections
@@ -90,15 +108,14 @@ class _CarrierClientMixin:
         A closed loop's client is dropped. A client given to ``set_async_httpx_client``
         serves every loop, as in the generated class.
         """
-        client: Any = self
         loop = _running_loop()
         with _create_lock:
-            per_loop = _per_loop(client)
+            per_loop = self.carrier_clients
             if loop is None or per_loop is None:
-                if client._async_client is None:
-                    client._async_client = self._new_async_client()
-                result: httpx.AsyncClient = client._async_client
-                return result
+                if self.carrier_async is None:
+                    self.carrier_async = self._new_async_client()
+                    super().set_async_httpx_client(self.carrier_async)  # type: ignore[misc]
+                return self.carrier_async
             for old in [old for old in per_loop if old.is_closed()]:
                 del per_loop[old]  # a client with open connections keeps its loop alive
             result = per_loop.get(loop) or self._new_async_client()
@@ -107,30 +124,27 @@ class _CarrierClientMixin:
 
     def set_async_httpx_client(self, async_client: httpx.AsyncClient) -> Any:
         """Use ``async_client`` for every call, in any event loop (its owner's choice)."""
-        client: Any = self
         with _create_lock:
-            client._async_client = async_client
-            setattr(client, _PER_LOOP, None)
-        return self
+            self.carrier_async = async_client
+            self.carrier_clients = None
+        return super().set_async_httpx_client(async_client)  # type: ignore[misc]
 
     def close(self) -> None:
         """Close the sync HTTP client if it was created."""
-        client: Any = self
-        if client._client is not None:
-            client._client.close()
+        if self.carrier_sync is not None:
+            self.carrier_sync.close()
 
     async def aclose(self) -> None:
         """Close the running loop's async client, the one made outside a loop, and the
         sync client, where created."""
-        client: Any = self
         loop = _running_loop()
         with _create_lock:
-            per_loop = _per_loop(client)
+            per_loop = self.carrier_clients
             own = per_loop.pop(loop, None) if per_loop and loop is not None else None
         if own is not None:
             await own.aclose()
-        if client._async_client is not None:
-            await client._async_client.aclose()
+        if self.carrier_async is not None:
+            await self.carrier_async.aclose()
         self.close()
 
 
@@ -142,7 +156,7 @@ def carrier_client_class(package: str) -> type[Any]:
         base.__name__,
         (_CarrierClientMixin, base),
         {
-            "__slots__": (_PER_LOOP,),
+            "__slots__": (),
             "__module__": __name__,
             "__qualname__": f"{package}.{base.__name__}",
             "__doc__": f"``{package}.AuthenticatedClient`` with the carriers auth flow, "

@@ -21,6 +21,7 @@ from a request to any other scheme, host or port.
 
 from __future__ import annotations
 
+import inspect
 import math
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -70,6 +71,24 @@ class Capture:
 
 _capture: ContextVar[Capture | None] = ContextVar("carriers_capture", default=None)
 
+
+def _hooks_property(
+    cls: type[AnyClient],
+) -> tuple[Callable[[Any], Any], Callable[[Any, Any], None]]:
+    """The getter and setter of httpx's public ``event_hooks`` property of ``cls``: our
+    override stores the guarded hooks through them, wherever httpx keeps hooks."""
+    prop = inspect.getattr_static(cls, "event_hooks")
+    if not isinstance(prop, property) or prop.fget is None or prop.fset is None:
+        raise TypeError(f"{cls.__name__}.event_hooks is not a read-write property")
+    return prop.fget, prop.fset
+
+
+_GET_HOOKS, _SET_HOOKS = _hooks_property(httpx.Client)
+_AGET_HOOKS, _ASET_HOOKS = _hooks_property(httpx.AsyncClient)
+
+Home = tuple[httpx.URL, Origin | None] | None
+"""A client's base URL and its origin, worked out once per base URL."""
+
 Deadline = Token[float | None] | None
 """What ``_deadline.enter`` gives ``_deadline.leave``."""
 
@@ -83,16 +102,6 @@ def capturing() -> Iterator[Capture]:
         yield capture
     finally:
         _capture.reset(token)
-
-
-def _home(client: AnyClient) -> Origin | None:
-    """The base URL's origin, worked out again only when the base URL changes."""
-    base = client.base_url
-    cached: tuple[httpx.URL, Origin | None] | None = getattr(client, "_carriers_home", None)
-    if cached is None or cached[0] is not base:
-        cached = (base, origin_of(base) if base.host else None)
-        client._carriers_home = cached  # type: ignore[union-attr]
-    return cached[1]
 
 
 def _strip_credentials(client: AnyClient, request: httpx.Request) -> None:
@@ -112,7 +121,7 @@ def _bound(timeouts: Mapping[str, float | None]) -> float:
     return bound
 
 
-def _guard_hop(client: AnyClient, request: httpx.Request) -> None:
+def _guard_hop(client: CarrierClient | AsyncCarrierClient, request: httpx.Request) -> None:
     """Before each hop: credentials only for the base URL's origin, and every timeout
     phase at most the time left before the deadline.
 
@@ -122,9 +131,9 @@ def _guard_hop(client: AnyClient, request: httpx.Request) -> None:
     function rather than several: it runs on every hop of every call.
     """
     base = client.base_url
-    home: tuple[httpx.URL, Origin | None] | None = getattr(client, "_carriers_home", None)
-    if home is None or home[0] is not base:  # as _home(), inline
-        home = (base, _home(client))
+    home = client.home_cache
+    if home is None or home[0] is not base:  # first hop, or the base URL changed
+        home = client.home_cache = (base, origin_of(base) if base.host else None)
     if home[1] is not None and origin_of(request.url) != home[1]:
         _strip_credentials(client, request)
     extensions = request.extensions
@@ -207,23 +216,27 @@ class CarrierClient(httpx.Client):
         deadline: float | None = DEFAULT_DEADLINE,
         **kwargs: Any,
     ) -> None:
+        self.home_cache: Home = None
         super().__init__(**kwargs)
         self.retrier = retrier or Retrier()
         self.max_response_bytes = max_response_bytes
         self.deadline = deadline
-        self.event_hooks = self._event_hooks
+        self.event_hooks = _GET_HOOKS(self)
 
     def __repr__(self) -> str:
         return f"<CarrierClient base_url={str(self.base_url)!r}>"
 
     @property
     def event_hooks(self) -> dict[str, list[Hook]]:
-        return self._event_hooks
+        hooks: dict[str, list[Hook]] = _GET_HOOKS(self)
+        return hooks
 
     @event_hooks.setter
     def event_hooks(self, event_hooks: Mapping[str, list[Hook]]) -> None:
-        """Replacing the hooks keeps the guards: they are not optional."""
-        self._event_hooks = _with_guards(event_hooks, self._on_request, self._on_response)
+        """Replacing the hooks keeps the guards: they are not optional. Stored through
+        httpx's own (public) property, wherever httpx keeps them."""
+        guarded = _with_guards(event_hooks, self._on_request, self._on_response)
+        _SET_HOOKS(self, guarded)
 
     _on_request = _guard_hop
 
@@ -295,23 +308,26 @@ class AsyncCarrierClient(httpx.AsyncClient):
         deadline: float | None = DEFAULT_DEADLINE,
         **kwargs: Any,
     ) -> None:
+        self.home_cache: Home = None
         super().__init__(**kwargs)
         self.retrier = retrier or Retrier()
         self.max_response_bytes = max_response_bytes
         self.deadline = deadline
-        self.event_hooks = self._event_hooks
+        self.event_hooks = _AGET_HOOKS(self)
 
     def __repr__(self) -> str:
         return f"<AsyncCarrierClient base_url={str(self.base_url)!r}>"
 
     @property
     def event_hooks(self) -> dict[str, list[Hook]]:
-        return self._event_hooks
+        hooks: dict[str, list[Hook]] = _AGET_HOOKS(self)
+        return hooks
 
     @event_hooks.setter
     def event_hooks(self, event_hooks: Mapping[str, list[Hook]]) -> None:
-        """Replacing the hooks keeps the guards: they are not optional."""
-        self._event_hooks = _with_guards(event_hooks, self._on_request, self._on_response)
+        """Replacing the hooks keeps the guards (see ``CarrierClient.event_hooks``)."""
+        guarded = _with_guards(event_hooks, self._on_request, self._on_response)
+        _ASET_HOOKS(self, guarded)
 
     async def _on_request(self, request: httpx.Request) -> None:
         _guard_hop(self, request)

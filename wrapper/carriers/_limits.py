@@ -9,15 +9,17 @@ libraries are installed) are left to httpx, one network read at a time.
 
 They also stop once the call's deadline (``_deadline``) has passed, checked
 between chunks: a body trickling one byte per read never trips a read timeout.
-The body is then stored on the response as if ``read()`` had run, so httpx and
-the generated code use it as usual.
+The raw body, once counted, is given back to the response, whose own ``read()``
+then decodes it, so httpx and the generated code use it as usual (public httpx
+APIs only: ``Response.stream``, ``Response.read()``).
 """
 
 from __future__ import annotations
 
 import time
 import zlib
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
+from typing import Protocol
 
 import httpx
 
@@ -35,6 +37,17 @@ _ZLIB = zlib.MAX_WBITS
 _RAW_DEFLATE = -zlib.MAX_WBITS
 
 
+class _Decompressor(Protocol):
+    """What ``zlib.decompressobj()`` returns (zlib names no public type for it)."""
+
+    @property
+    def unconsumed_tail(self) -> bytes: ...
+
+    def decompress(self, data: bytes, max_length: int = ..., /) -> bytes: ...
+
+    def flush(self, length: int = ..., /) -> bytes: ...
+
+
 def too_large(response: httpx.Response, limit: int) -> ResponseTooLargeError:
     request = safe_request(response.request)
     return ResponseTooLargeError(
@@ -50,7 +63,7 @@ class _Inflater:
 
     def __init__(self, codings: list[str], request: httpx.Request) -> None:
         self._codings = codings  # in the order they are undone
-        self._layers: list[zlib._Decompress | None] = [None] * len(codings)
+        self._layers: list[_Decompressor | None] = [None] * len(codings)
         self._request = request
 
     @classmethod
@@ -62,7 +75,7 @@ class _Inflater:
             return None
         return cls(codings[::-1], response.request)
 
-    def _layer(self, index: int, data: bytes) -> zlib._Decompress:
+    def _layer(self, index: int, data: bytes) -> _Decompressor:
         layer = self._layers[index]
         if layer is None:
             if self._codings[index] != "deflate":
@@ -107,87 +120,117 @@ class _Inflater:
                 yield from self._through(index + 1, layer.flush())
 
 
-def _inflated(response: httpx.Response, inflater: _Inflater) -> Iterator[bytes]:
-    for raw in response.iter_raw():
-        yield from inflater.feed(raw)
-    yield from inflater.finish()
+class _Counter:
+    """Counts the decoded size of a body as its raw chunks arrive; raises past the limit
+    or the call's deadline (checked after each chunk: it cannot change meanwhile)."""
+
+    __slots__ = ("deadline", "inflater", "limit", "response", "size")
+
+    def __init__(self, response: httpx.Response, limit: int) -> None:
+        self.response = response
+        self.limit = limit
+        self.size = 0
+        self.deadline = _deadline.current()
+        encoded = "content-encoding" in response.headers
+        self.inflater = _Inflater.of(response) if encoded else None
+
+    def count(self, size: int) -> None:
+        self.size += size
+        if self.size > self.limit:
+            raise too_large(self.response, self.limit)
+
+    def feed(self, raw: bytes) -> None:
+        if self.inflater is None:  # no coding, or one httpx decodes: raw bytes count
+            self.count(len(raw))
+        else:
+            for chunk in self.inflater.feed(raw):
+                self.count(len(chunk))
+        if self.deadline is not None and time.monotonic() >= self.deadline:
+            raise _deadline.reached(self.response.request)
+
+    def finish(self) -> None:
+        if self.inflater is not None:
+            for chunk in self.inflater.finish():
+                self.count(len(chunk))
 
 
-def _decoded(response: httpx.Response) -> Iterator[bytes]:
-    """The decoded body, chunk by chunk: without a Content-Encoding, the raw chunks
-    themselves (what ``iter_bytes`` would yield, without its decoder and chunker)."""
-    if "content-encoding" not in response.headers:
-        return response.iter_raw()
-    inflater = _Inflater.of(response)
-    if inflater is None:
-        return response.iter_bytes()
-    return _inflated(response, inflater)
-
-
-async def _ainflated(response: httpx.Response, inflater: _Inflater) -> AsyncIterator[bytes]:
-    async for raw in response.aiter_raw():
-        for chunk in inflater.feed(raw):
-            yield chunk
-    for chunk in inflater.finish():
-        yield chunk
-
-
-def _adecoded(response: httpx.Response) -> AsyncIterator[bytes]:
-    if "content-encoding" not in response.headers:
-        return response.aiter_raw()
-    inflater = _Inflater.of(response)
-    if inflater is None:
-        return response.aiter_bytes()
-    return _ainflated(response, inflater)
+def _checked(response: httpx.Response, content: bytes, limit: int) -> bytes:
+    if len(content) > limit:
+        raise too_large(response, limit)
+    return content
 
 
 def read_capped(response: httpx.Response, limit: int) -> bytes:
-    """The decoded body, or ``ResponseTooLargeError`` (the response closed) past ``limit``.
+    """The decoded body, or ``ResponseTooLargeError`` past ``limit`` decoded bytes.
 
-    ``APITimeoutError`` when the call's deadline passes while reading (checked after
-    each chunk; the deadline cannot change meanwhile, so it is read once).
+    The raw body is read from ``response.stream`` while its decoded size is counted,
+    then handed back to the response as a ``ByteStream`` that ``response.read()``
+    decodes: within the limit by then, so decoding it at once is safe. On a failure
+    the response is left an empty body (its connection released), so that a later
+    ``read()`` finds nothing rather than a closed stream. ``APITimeoutError`` when the
+    call's deadline passes while reading.
     """
-    if hasattr(response, "_content"):  # already read: checked all the same
-        content: bytes = response._content
-        if len(content) > limit:
-            raise too_large(response, limit)
-        return content
-    deadline = _deadline.current()
-    chunks: list[bytes] = []
-    size = 0
+    if response.is_stream_consumed:  # already read: checked all the same
+        return _checked(response, response.content, limit)
+    stream = response.stream
+    if not isinstance(stream, httpx.SyncByteStream):
+        raise TypeError("read_capped() needs a response of a sync client")
+    raw: list[bytes] = []
+    body = b""
     try:
-        for chunk in _decoded(response):
-            size += len(chunk)
-            if size > limit:
-                raise too_large(response, limit)
-            if deadline is not None and time.monotonic() >= deadline:
-                raise _deadline.reached(response.request)
-            chunks.append(chunk)
+        if "content-encoding" in response.headers:
+            counter = _Counter(response, limit)
+            for chunk in stream:
+                counter.feed(chunk)
+                raw.append(chunk)
+            counter.finish()
+        else:  # as nearly always: the raw bytes are the body
+            deadline = _deadline.current()
+            size = 0
+            for chunk in stream:
+                size += len(chunk)
+                if size > limit:
+                    raise too_large(response, limit)
+                if deadline is not None and time.monotonic() >= deadline:
+                    raise _deadline.reached(response.request)
+                raw.append(chunk)
+        body = b"".join(raw)
     finally:
-        response.close()
-    response._content = b"".join(chunks)
-    return response._content
+        stream.close()
+        response.stream = httpx.ByteStream(body)
+    return _checked(response, response.read(), limit)
 
 
 async def aread_capped(response: httpx.Response, limit: int) -> bytes:
     """``read_capped`` for async responses."""
-    if hasattr(response, "_content"):  # already read: checked all the same
-        content: bytes = response._content
-        if len(content) > limit:
-            raise too_large(response, limit)
-        return content
-    deadline = _deadline.current()
-    chunks: list[bytes] = []
-    size = 0
+    if response.is_stream_consumed:
+        return _checked(response, response.content, limit)
+    stream = response.stream
+    if not isinstance(stream, httpx.AsyncByteStream):
+        raise TypeError("aread_capped() needs a response of an async client")
+    raw: list[bytes] = []
+    body = b""
     try:
-        async for chunk in _adecoded(response):
-            size += len(chunk)
-            if size > limit:
-                raise too_large(response, limit)
-            if deadline is not None and time.monotonic() >= deadline:
-                raise _deadline.reached(response.request)
-            chunks.append(chunk)
+        if "content-encoding" in response.headers:
+            counter = _Counter(response, limit)
+            async for chunk in stream:
+                counter.feed(chunk)
+                raw.append(chunk)
+            counter.finish()
+        else:
+            deadline = _deadline.current()
+            size = 0
+            async for chunk in stream:
+                size += len(chunk)
+                if size > limit:
+                    raise too_large(response, limit)
+                if deadline is not None and time.monotonic() >= deadline:
+                    raise _deadline.reached(response.request)
+                raw.append(chunk)
+        body = b"".join(raw)
     finally:
-        await response.aclose()
-    response._content = b"".join(chunks)
-    return response._content
+        await stream.aclose()
+        response.stream = httpx.ByteStream(body)
+    # the body is in memory now, and a ByteStream is a sync stream too: the sync read
+    # decodes it without the async iterators' cost
+    return _checked(response, response.read(), limit)

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import random
 import threading
 import time
@@ -141,55 +142,16 @@ def origin_of(url: httpx.URL | str) -> Origin:
     return origin
 
 
-def _header_list_layout() -> bool:
-    """Whether ``httpx.Headers`` keeps (name, lower-case name, value) byte triples in
-    ``_list`` and reads them from there, as httpx 0.18 to 0.28 do: checked once."""
-    probe = httpx.Headers({"X-Probe": "a"})
-    items = getattr(probe, "_list", None)
-    if type(items) is not list or items != [(b"X-Probe", b"x-probe", b"a")]:
-        return False
-    items.append((b"X-Added", b"x-added", b"b"))
-    return probe.get("x-added") == "b" and probe.raw == [(b"X-Probe", b"a"), (b"X-Added", b"b")]
-
-
-_APPEND_HEADERS = _header_list_layout()
-
-
-def _set_header(request: httpx.Request, name: str, value: str) -> None:
-    """``request.headers[name] = value`` for an ASCII ``name``, in a fraction of the time
-    when the request does not carry that header yet, as for nearly every request: the
-    triple ``Headers.__setitem__`` would append is appended directly. Otherwise (the
-    header present, a non-ASCII value, another httpx) it is ``__setitem__`` itself."""
-    headers = request.headers
-    if _APPEND_HEADERS and value.isascii():
-        lower = name.lower().encode("ascii")
-        items: list[tuple[bytes, bytes, bytes]] = headers._list
-        for item in items:
-            if item[1] == lower:
-                break
-        else:
-            items.append((name.encode("ascii"), lower, value.encode("ascii")))
-            return
-    headers[name] = value
-
-
 def _discard(response: httpx.Response) -> None:
-    """Read a refused body up to ``REFUSED_BODY_LIMIT``; past it, drop the body.
-
-    httpx reads the body of a response the flow replaced; an empty ``_content``
-    keeps it from reading a closed stream.
-    """
-    try:
+    """Read a refused body up to ``REFUSED_BODY_LIMIT``; past it, drop the body
+    (``read_capped`` leaves the response an empty one, which httpx then reads)."""
+    with contextlib.suppress(ResponseTooLargeError):
         read_capped(response, REFUSED_BODY_LIMIT)
-    except ResponseTooLargeError:
-        response._content = b""
 
 
 async def _adiscard(response: httpx.Response) -> None:
-    try:
+    with contextlib.suppress(ResponseTooLargeError):
         await aread_capped(response, REFUSED_BODY_LIMIT)
-    except ResponseTooLargeError:
-        response._content = b""
 
 
 @dataclass(frozen=True)
@@ -648,7 +610,7 @@ class NovaPostAuth(JWTAuth):
     credential_headers = ("Authorization",)
 
     def apply_token(self, request: httpx.Request, token: str) -> None:
-        _set_header(request, "Authorization", token)
+        request.headers["Authorization"] = token
 
 
 class ShipyoAuth(JWTAuth):
@@ -677,10 +639,10 @@ class ShipyoAuth(JWTAuth):
         self._tenant_id = tenant_id
 
     def apply_public(self, request: httpx.Request) -> None:
-        _set_header(request, "x-api-key", self._api_key)
+        request.headers["x-api-key"] = self._api_key
         if self._tenant_id is not None:
-            _set_header(request, "X-Tenant-Id", self._tenant_id)
+            request.headers["X-Tenant-Id"] = self._tenant_id
 
     def apply_token(self, request: httpx.Request, token: str) -> None:
         self.apply_public(request)
-        _set_header(request, "Authorization", f"Bearer {token}")
+        request.headers["Authorization"] = f"Bearer {token}"

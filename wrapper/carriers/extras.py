@@ -19,6 +19,7 @@ EXTRAS: dict[str, tuple[str, ...]] = {
     "mock": ("starlette", "uvicorn"),
     "contract": ("starlette", "uvicorn", "schemathesis", "yaml"),
     "redis": ("redis",),
+    "aiohttp": ("aiohttp",),
 }
 """Extra -> the modules it installs."""
 

@@ -140,13 +140,12 @@ def _char_pattern(ch: str) -> str:
 
 
 def _compile_uncached(pattern: str, flags: int) -> re.Pattern[str]:
-    """Compile without filling ``re``'s module cache: one long pattern per minted token
-    would otherwise keep up to 512 of them alive (about 2 MB over a day of tokens)."""
-    compiler = getattr(re, "_compiler", None)  # CPython 3.11+
-    if compiler is not None and hasattr(compiler, "compile"):
-        compiled: re.Pattern[str] = compiler.compile(pattern, flags)
-        return compiled
-    return re.compile(pattern, flags)
+    """Compile, then empty ``re``'s module cache: one long pattern per minted token
+    would otherwise keep up to 512 of them alive (about 2 MB over a day of tokens).
+    Patterns are made once per token, so the others the cache held are soon back."""
+    compiled = re.compile(pattern, flags)
+    re.purge()
+    return compiled
 
 
 class _Secret:

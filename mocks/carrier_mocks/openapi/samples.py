@@ -108,7 +108,7 @@ class _Sampler:
     def _all_of(self, schema: dict[str, Any], depth: int, use_examples: bool) -> Any:
         parts = [self.schemas.resolve(part) for part in schema["allOf"]]
         rest = {k: v for k, v in schema.items() if k != "allOf"}
-        if rest:
+        if any(k not in _ANNOTATIONS and not k.startswith("x-") for k in rest):
             parts.append(rest)
         if not all(isinstance(part, dict) for part in parts):
             return self.value(parts[0], depth + 1, use_examples=use_examples)
@@ -253,6 +253,14 @@ class _Sampler:
 
     def _boolean(self, schema: dict[str, Any], depth: int, use_examples: bool) -> Any:
         return self.rng.random() < 0.5 if self.rng else True
+
+
+_ANNOTATIONS = frozenset(
+    {"nullable", "description", "title", "example", "examples", "default", "deprecated"}
+    | {"readOnly", "writeOnly", "externalDocs", "xml"}
+)
+"""Keywords beside an ``allOf`` that constrain nothing a sample must meet: such a rest
+is not a part of its own (a lone ``nullable`` would make the parts look mixed)."""
 
 
 def _is_object(schema: dict[str, Any]) -> bool:

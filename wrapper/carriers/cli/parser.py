@@ -13,7 +13,7 @@ import argparse
 import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, NoReturn
+from typing import Any, NoReturn, Protocol
 
 from .. import registry
 from .._version import __version__
@@ -71,6 +71,13 @@ class _Parser(argparse.ArgumentParser):
 
 _MAX_SECONDS = 86400.0
 """The longest timeout taken, as the facades' own check: a day."""
+
+
+class Commands(Protocol):
+    """What ``ArgumentParser.add_subparsers()`` returns, as far as used here (argparse
+    names no public type for it)."""
+
+    def add_parser(self, name: str, **kwargs: Any) -> argparse.ArgumentParser: ...
 
 
 def _seconds(text: str) -> float:
@@ -135,7 +142,7 @@ def _environments() -> str:
     )
 
 
-def _add_token(commands: argparse._SubParsersAction[Any], common: argparse.ArgumentParser) -> None:
+def _add_token(commands: Commands, common: argparse.ArgumentParser) -> None:
     carriers = registry.all_carriers()
     sandboxes = " / ".join(c.title for c in carriers if c.sandbox_phone_env) or "none"
     token = commands.add_parser(
@@ -176,9 +183,7 @@ def _add_token(commands: argparse._SubParsersAction[Any], common: argparse.Argum
     _network_options(token)
 
 
-def _add_inspect(
-    commands: argparse._SubParsersAction[Any], common: argparse.ArgumentParser
-) -> None:
+def _add_inspect(commands: Commands, common: argparse.ArgumentParser) -> None:
     inspect = commands.add_parser(
         "inspect",
         parents=[common],
@@ -198,9 +203,7 @@ def _add_inspect(
     inspect.add_argument("--json", action="store_true", help="print JSON instead of text")
 
 
-def _add_sandbox_key(
-    commands: argparse._SubParsersAction[Any], common: argparse.ArgumentParser
-) -> None:
+def _add_sandbox_key(commands: Commands, common: argparse.ArgumentParser) -> None:
     sandbox = commands.add_parser(
         "sandbox-key",
         parents=[common],
@@ -253,7 +256,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "-q", "--quiet", action="store_true", help="no progress indication on stderr"
     )
-    commands: argparse._SubParsersAction[Any] = parser.add_subparsers(
+    commands: Commands = parser.add_subparsers(
         dest="command", metavar="COMMAND", parser_class=_Parser
     )
     common = _common()
