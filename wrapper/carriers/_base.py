@@ -280,7 +280,7 @@ class Carrier(Generic[ClientT]):
     @property
     def with_raw_response(self) -> RawCalls:
         """``call``/``acall`` that return a ``RawResponse``: status, headers, body, parsed."""
-        return RawCalls(self)
+        return RawCalls(self._raw_call, self._raw_acall)
 
     def paginate(
         self, endpoint: PagedEndpoint[P, T], /, *args: P.args, **kwargs: P.kwargs

@@ -9,7 +9,7 @@ parsed value, typed from the endpoint like ``call()``'s result.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any, Generic, ParamSpec, Protocol, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Generic, ParamSpec, TypeVar, overload
 
 import httpx
 
@@ -51,21 +51,22 @@ class RawResponse(Generic[T_co]):
         return f"RawResponse(status_code={self.status_code}, parsed={type(self.parsed).__name__})"
 
 
-class _Caller(Protocol):
-    """What ``RawCalls`` needs of a facade."""
-
-    def _raw_call(self, endpoint: object, kwargs: dict[str, Any]) -> RawResponse[Any]: ...
-
-    async def _raw_acall(self, endpoint: object, kwargs: dict[str, Any]) -> RawResponse[Any]: ...
+SyncRawCall = Callable[[object, dict[str, Any]], "RawResponse[Any]"]
+AsyncRawCall = Callable[[object, dict[str, Any]], Awaitable["RawResponse[Any]"]]
 
 
 class RawCalls:
-    """``facade.with_raw_response``: ``call`` and ``acall`` returning ``RawResponse``."""
+    """``facade.with_raw_response``: ``call`` and ``acall`` returning ``RawResponse``.
 
-    __slots__ = ("_facade",)
+    Given the facade's own raw-call functions, not the facade, so that it reaches
+    into no other object's private attributes.
+    """
 
-    def __init__(self, facade: _Caller) -> None:
-        self._facade = facade
+    __slots__ = ("_acall", "_call")
+
+    def __init__(self, call: SyncRawCall, acall: AsyncRawCall) -> None:
+        self._call = call
+        self._acall = acall
 
     @overload
     def call(
@@ -77,7 +78,7 @@ class RawCalls:
         """``facade.call(endpoint, **kwargs)``, with the HTTP response beside the result."""
         if args:
             raise TypeError("endpoint arguments are keyword-only")
-        return self._facade._raw_call(endpoint, kwargs)
+        return self._call(endpoint, kwargs)
 
     @overload
     async def acall(
@@ -91,4 +92,4 @@ class RawCalls:
         """``facade.acall(endpoint, **kwargs)``, with the HTTP response beside the result."""
         if args:
             raise TypeError("endpoint arguments are keyword-only")
-        return await self._facade._raw_acall(endpoint, kwargs)
+        return await self._acall(endpoint, kwargs)
