@@ -105,3 +105,36 @@ def test_undocumented_status_is_not_silently_parsed() -> None:
         response = module.sync_detailed(client=client, api_key="k")
     assert response.status_code == httpx.codes.IM_A_TEAPOT
     assert response.parsed is None
+
+
+@pytest.mark.parametrize("op_id", sorted(CALL_KWARGS))
+def test_build_request_is_what_sync_detailed_sends(op_id: str) -> None:
+    """Each module says publicly how to build its request: the same one it sends."""
+    api = "shipyo" if op_id == "generate_token_from_api_key" else "novapost"
+    module = operation_module(api, op_id)
+    built = module.build_request(**CALL_KWARGS[op_id])
+    sent: list[httpx.Request] = []
+
+    def server(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        return httpx.Response(418)
+
+    client = client_for(api)
+    client.set_httpx_client(httpx.Client(base_url=BASE, transport=httpx.MockTransport(server)))
+    module.sync_detailed(client=client, **CALL_KWARGS[op_id])
+    own = httpx.Client(base_url=BASE).build_request(**built)
+    assert (own.method, own.url, own.content) == (sent[0].method, sent[0].url, sent[0].content)
+    assert own.headers.get("content-type") == sent[0].headers.get("content-type")
+
+
+def test_parse_response_reads_a_received_response() -> None:
+    module = operation_module("novapost", "get_clients_authorization")
+    request = httpx.Request("GET", f"{BASE}/clients/authorization")
+    ok = module.parse_response(httpx.Response(200, json={"jwt": "a.b.c"}, request=request))
+    assert ok.status_code == 200 and ok.parsed.jwt == "a.b.c"
+    teapot = httpx.Response(418, json={"teapot": True}, request=request)
+    assert module.parse_response(teapot).parsed is None
+    from novapost_client import errors
+
+    with pytest.raises(errors.UnexpectedStatus):
+        module.parse_response(teapot, raise_on_unexpected_status=True)

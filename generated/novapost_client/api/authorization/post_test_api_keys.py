@@ -81,6 +81,35 @@ def _build_response(
     )
 
 
+def build_request(
+    *,
+    body: PostTestApiKeysBody,
+) -> dict[str, Any]:
+    """The keyword arguments of ``httpx.Client.request`` for this operation (method,
+    url relative to the base URL, params, headers, body), for callers that send it
+    themselves."""
+    return _get_kwargs(
+        body=body,
+    )
+
+
+def parse_response(
+    response: httpx.Response, *, raise_on_unexpected_status: bool = False
+) -> Response[Error | ErrorResponse | TestApiKeyResponse]:
+    """The typed response for a received ``response`` (its body read): the model of
+    its status, or ``parsed=None`` for a status the spec does not document (with
+    ``raise_on_unexpected_status``, ``errors.UnexpectedStatus`` instead)."""
+    return _build_response(
+        client=_PARSERS[raise_on_unexpected_status], response=response
+    )
+
+
+# what _build_response reads of a client: only raise_on_unexpected_status
+_PARSERS = {
+    flag: Client(base_url="", raise_on_unexpected_status=flag) for flag in (False, True)
+}
+
+
 def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
