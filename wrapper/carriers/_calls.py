@@ -39,7 +39,6 @@ import attrs
 import httpx
 
 from . import _strictness
-from ._http import Capture, capturing
 from ._raw import RawResponse
 from .errors import ResponseValidationError
 from .redaction import logger, sanitized
@@ -82,7 +81,8 @@ def render_path(path: tuple[str | int, ...]) -> str:
     return "$" + "".join(f"[{step}]" if isinstance(step, int) else f".{step}" for step in path)
 
 
-def _resolve(endpoint: object, variant: str, package: str) -> Callable[..., Any]:
+def _resolve(endpoint: object, variant: str, package: str) -> ModuleType:
+    """The generated module of ``endpoint`` (a module, or one of its functions)."""
     if isinstance(endpoint, ModuleType):
         module = endpoint
     elif callable(endpoint) and getattr(endpoint, "__name__", None) in _VARIANTS:
@@ -94,10 +94,10 @@ def _resolve(endpoint: object, variant: str, package: str) -> Callable[..., Any]
         )
     if not module.__name__.startswith(f"{package}.api."):
         raise TypeError(f"{module.__name__} is not an endpoint of {package}")
-    function = getattr(module, variant, None)
-    if not callable(function):
-        raise TypeError(f"{module.__name__} has no {variant}()")
-    return typing.cast("Callable[..., Any]", function)
+    for needed in (variant, "build_request", "parse_response"):
+        if not callable(getattr(module, needed, None)):
+            raise TypeError(f"{module.__name__} has no {needed}()")
+    return module
 
 
 def _describe(error: BaseException) -> str:
@@ -120,14 +120,12 @@ class _Unparsed:
         self.cause = cause
 
 
-def _unparsed(error: Exception, capture: Capture) -> _Unparsed | None:
-    """What an exception of the generated function means; None: not the body's fault."""
-    if capture.response is None:  # nothing was received: the arguments are wrong
-        return None
+def _unparsed(error: Exception, unexpected: type[Exception]) -> _Unparsed | None:
+    """What an exception of the generated parser means; None: not the body's fault."""
+    if isinstance(error, unexpected):
+        return _Unparsed("status not documented in the spec", None)
     if isinstance(error, _PARSE_ERRORS):
         return _Unparsed(_describe(error), sanitized(error))
-    if type(error).__name__ == "UnexpectedStatus":
-        return _Unparsed("status not documented in the spec", None)
     return None
 
 
@@ -174,12 +172,11 @@ def _deepest(function: Callable[..., Any], body: Any, outcome: _Unparsed) -> str
 
 def _settle(
     function: Callable[..., Any],
-    response: httpx.Response | None,
+    response: httpx.Response,
     outcome: Parsed[Any] | _Unparsed,
     strict: bool,
 ) -> RawResponse[Any]:
-    """The call's result once the generated function has run: checked, warned or raised."""
-    assert response is not None  # a generated function returns only after a response
+    """The call's result once the generated parser has run: checked, warned or raised."""
     strict = strict or _strictness.forced()
     if isinstance(outcome, _Unparsed):
         decoded, parsed = _decoded(response)
@@ -205,38 +202,49 @@ def _settle(
     return RawResponse(response, parsed)
 
 
+def _parse(module: ModuleType, response: httpx.Response, strict: bool) -> RawResponse[Any]:
+    """The generated parser's reading of a received 2xx ``response``, settled."""
+    parse: Callable[..., Any] = module.parse_response
+    try:
+        outcome: Parsed[Any] | _Unparsed = parse(response, raise_on_unexpected_status=True)
+    except Exception as error:
+        unparsed = _unparsed(error, _unexpected_status(module))
+        if unparsed is None:
+            raise
+        outcome = unparsed
+    return _settle(parse, response, outcome, strict)
+
+
+def _unexpected_status(module: ModuleType) -> type[Exception]:
+    """The generated package's ``errors.UnexpectedStatus``."""
+    package = module.__name__.partition(".api.")[0]
+    found: type[Exception] = importlib.import_module(f"{package}.errors").UnexpectedStatus
+    return found
+
+
 def call_endpoint(
     client: Any, endpoint: object, package: str, kwargs: Mapping[str, Any], *, strict: bool = True
 ) -> RawResponse[Any]:
-    """Run ``endpoint.sync_detailed(client=client, **kwargs)``; the response and its model.
+    """Build ``endpoint``'s request from ``kwargs``, send it with the client's httpx
+    client, parse the response with the generated parser: the response and its model.
 
     ``strict``: a body that does not fit the spec raises ``ResponseValidationError``;
     otherwise it is returned as far as it parsed, with a warning.
     """
-    function = _resolve(endpoint, "sync_detailed", package)
-    with capturing() as capture:
-        try:
-            outcome = function(client=client, **kwargs)
-        except Exception as error:
-            outcome = _unparsed(error, capture)
-            if outcome is None:
-                raise
-    return _settle(function, capture.response, outcome, strict)
+    module = _resolve(endpoint, "sync_detailed", package)
+    request = module.build_request(**kwargs)
+    response = client.get_httpx_client().request(**request)
+    return _parse(module, response, strict)
 
 
 async def acall_endpoint(
     client: Any, endpoint: object, package: str, kwargs: Mapping[str, Any], *, strict: bool = True
 ) -> RawResponse[Any]:
-    """``call_endpoint`` for asyncio: runs ``endpoint.asyncio_detailed``."""
-    function = _resolve(endpoint, "asyncio_detailed", package)
-    with capturing() as capture:
-        try:
-            outcome = await function(client=client, **kwargs)
-        except Exception as error:
-            outcome = _unparsed(error, capture)
-            if outcome is None:
-                raise
-    return _settle(function, capture.response, outcome, strict)
+    """``call_endpoint`` for asyncio, over the client's async httpx client."""
+    module = _resolve(endpoint, "asyncio_detailed", package)
+    request = module.build_request(**kwargs)
+    response = await client.get_async_httpx_client().request(**request)
+    return _parse(module, response, strict)
 
 
 # --- naming a mismatch in the body's own field names -----------------------------------

@@ -24,9 +24,8 @@ from __future__ import annotations
 import inspect
 import math
 import time
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
-from contextvars import ContextVar, Token
+from collections.abc import Callable, Mapping
+from contextvars import Token
 from typing import Any
 
 import httpx
@@ -39,7 +38,7 @@ from .options import DEFAULT_DEADLINE, DEFAULT_MAX_RESPONSE_BYTES
 from .redaction import sanitized
 from .retries import Retrier
 
-__all__ = ["AsyncCarrierClient", "Capture", "CarrierClient", "capturing"]
+__all__ = ["AsyncCarrierClient", "CarrierClient"]
 
 Hook = Callable[..., Any]
 AnyClient = httpx.Client | httpx.AsyncClient
@@ -54,22 +53,6 @@ _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 
 _SLACK = 0.01
 """A timeout this close to the deadline is the deadline's doing."""
-
-
-class Capture:
-    """The last response a carrier client returned within a ``capturing()`` block.
-
-    Lets a caller tell a failure to parse a received body apart from a failure
-    that happened before any response (bad arguments).
-    """
-
-    __slots__ = ("response",)
-
-    def __init__(self) -> None:
-        self.response: httpx.Response | None = None
-
-
-_capture: ContextVar[Capture | None] = ContextVar("carriers_capture", default=None)
 
 
 def _hooks_property(
@@ -91,17 +74,6 @@ Home = tuple[httpx.URL, Origin | None] | None
 
 Deadline = Token[float | None] | None
 """What ``_deadline.enter`` gives ``_deadline.leave``."""
-
-
-@contextmanager
-def capturing() -> Iterator[Capture]:
-    """Record the responses returned in this context (thread and task local)."""
-    capture = Capture()
-    token = _capture.set(capture)
-    try:
-        yield capture
-    finally:
-        _capture.reset(token)
 
 
 def _strip_credentials(client: AnyClient, request: httpx.Request) -> None:
@@ -283,9 +255,6 @@ class CarrierClient(httpx.Client):
                 if failure is not None:
                     raise failure
                 if success:
-                    capture = _capture.get()
-                    if capture is not None:
-                        capture.response = response
                     return response
                 delay = retrier.delay_after_response(request, response, attempt)
                 if delay is None or retrier.past_deadline(delay):
@@ -371,9 +340,6 @@ class AsyncCarrierClient(httpx.AsyncClient):
                 if failure is not None:
                     raise failure
                 if success:
-                    capture = _capture.get()
-                    if capture is not None:
-                        capture.response = response
                     return response
                 delay = retrier.delay_after_response(request, response, attempt)
                 if delay is None or retrier.past_deadline(delay):
