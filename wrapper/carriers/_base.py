@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from types import TracebackType
 from typing import Any, ClassVar, Generic, ParamSpec, Protocol, Self, TypeVar, Unpack, overload
@@ -47,6 +48,31 @@ class _Shared(httpx.BaseTransport):
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         return self._transport.handle_request(request)
+
+
+class _Pool(httpx.BaseTransport):
+    """httpx's default sync transport, opened on first use: the facade holds its own
+    reference, so that ``with_options()`` copies share the pool without reaching into
+    the httpx client for it."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._opened: httpx.HTTPTransport | None = None
+
+    def _open(self) -> httpx.HTTPTransport:
+        with self._lock:
+            if self._opened is None:
+                self._opened = httpx.HTTPTransport()  # httpx.Client's own default
+            return self._opened
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        return (self._opened or self._open()).handle_request(request)
+
+    def close(self) -> None:
+        with self._lock:
+            opened, self._opened = self._opened, None
+        if opened is not None:
+            opened.close()
 
 
 class _AsyncShared(httpx.AsyncBaseTransport):
@@ -135,10 +161,10 @@ class Carrier(Generic[ClientT]):
         self._hooks = _hooks.current()
         self._token_cache = token_cache.resolve(self._options.token_cache)
         self._auth = self._make_auth()
-        self._transports: tuple[httpx.BaseTransport | None, httpx.AsyncBaseTransport | None] = (
-            None,
-            None,
-        )
+        self._pool: httpx.BaseTransport = self._options.transport or _Pool()
+        """The sync transport: this facade's (closed with it) or lent by the one it
+        was copied from (``_lent``)."""
+        self._lent: tuple[bool, httpx.AsyncBaseTransport | None] = (False, None)
         self._client = self._build()
 
     def _make_auth(self) -> JWTAuth:
@@ -169,7 +195,7 @@ class Carrier(Generic[ClientT]):
         return name, url
 
     def _build(self) -> ClientT:
-        sync, async_ = self._transports
+        lent, async_ = self._lent
         client: ClientT = build_client(
             self.INFO.package,
             base_url=self._base_url,
@@ -177,7 +203,7 @@ class Carrier(Generic[ClientT]):
             options=self._options,
             retry_policy=self.RETRY_POLICY,
             auth=self._auth,
-            transport=_Shared(sync) if sync is not None else None,
+            transport=_Shared(self._pool) if lent else self._pool,
             async_transport=_AsyncShared(async_) if async_ is not None else None,
         )
         return client
@@ -222,9 +248,10 @@ class Carrier(Generic[ClientT]):
         copy = object.__new__(type(self))
         copy.__dict__.update(self.__dict__)
         copy._options = options
-        client: Any = self._client
-        copy._transports = (
-            None if "transport" in changes else client.get_httpx_client()._transport,
+        if "transport" in changes:
+            copy._pool = options.transport or _Pool()
+        copy._lent = (
+            "transport" not in changes,
             None if "async_transport" in changes else self._options.async_transport,
         )
         copy._client = copy._build()
