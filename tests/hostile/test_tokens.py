@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 import httpx
 import pytest
-from carriers import NovaPost, Shipyo, _deadline, _hooks, auth, errors
+from carriers import NovaPost, Shipyo, _deadline, _hooks, errors, tokens
 from carriers.auth import FALLBACK_LIFETIME
 
 from .serving import serve
@@ -176,7 +176,7 @@ def test_the_auth_on_a_plain_client_keeps_credentials_on_the_base_origin(
 def test_an_outage_costs_one_flight_for_32_threads_then_a_cool_down(
     served: Callable[[TokenRoute], str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(auth, "MINT_COOLDOWN", 600.0)
+    monkeypatch.setattr(tokens, "MINT_COOLDOWN", 600.0)
     route = TokenRoute(status=503, hold=threading.Event())
     hold = route.hold
     assert hold is not None
@@ -194,7 +194,7 @@ def test_an_outage_costs_one_flight_for_32_threads_then_a_cool_down(
         with pytest.raises(errors.ServiceUnavailableError) as again:
             np.jwt()
         assert again.value is seen[0] and route.mints == 3, "cooling down: no new mint"
-        monkeypatch.setattr(auth, "MINT_COOLDOWN", 0.0)
+        monkeypatch.setattr(tokens, "MINT_COOLDOWN", 0.0)
         with pytest.raises(errors.ServiceUnavailableError):
             np.jwt()
         assert route.mints == 6, "after the cool-down, one new flight"
@@ -206,7 +206,7 @@ def test_an_outage_costs_one_flight_for_32_threads_then_a_cool_down(
 def test_an_outage_costs_one_flight_for_32_tasks(
     served: Callable[[TokenRoute], str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(auth, "MINT_COOLDOWN", 600.0)
+    monkeypatch.setattr(tokens, "MINT_COOLDOWN", 600.0)
     route = TokenRoute(status=503)
     np = novapost(served(route))
 

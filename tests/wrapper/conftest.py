@@ -17,7 +17,7 @@ import jwt
 import pytest
 import respx
 from carriers import NovaPost, Shipyo, _hooks
-from carriers import auth as auth_module
+from carriers import tokens as auth_module
 
 from . import paged_api
 from .paged_api import PagedApi

@@ -22,7 +22,7 @@ from carriers import (
     ResponseValidationError,
     Shipyo,
     _deadline,
-    auth,
+    tokens,
 )
 from carriers.auth import (
     EXPIRY_MARGIN,
@@ -30,11 +30,11 @@ from carriers.auth import (
     MAX_EXP,
     NovaPostAuth,
     ShipyoAuth,
-    _Flight,
     origin_of,
     token_expiry,
 )
 from carriers.errors import APITimeoutError
+from carriers.tokens import _Flight
 
 from .conftest import NP_BASE, FakeClock, TokenIssuer, make_jwt
 
@@ -186,7 +186,7 @@ class BlockingIssuer:
 
 def _without_single_flight(np: NovaPost) -> None:
     """Every caller runs a mint of its own, as if there were no single flight."""
-    np.auth._join = lambda: (_Flight(), True)  # type: ignore[method-assign]
+    np.auth.tokens._join = lambda: (_Flight(), True)  # type: ignore[method-assign]
 
 
 def _run_threads(np: NovaPost, blocking: BlockingIssuer, count: int) -> list[str]:
@@ -583,7 +583,7 @@ def test_a_failure_reaches_the_waiters_and_the_next_call_mints_again() -> None:
         runner = pool.submit(flow.get_token)
         assert entered.wait(30)
         waiter = pool.submit(flow.get_token)
-        _waiting(flow._flight)
+        _waiting(flow.tokens._flight)
         release.set()
         failure = runner.exception(timeout=30)
         assert isinstance(failure, ResponseValidationError)
@@ -592,7 +592,7 @@ def test_a_failure_reaches_the_waiters_and_the_next_call_mints_again() -> None:
 
 
 def test_an_outage_is_kept_for_the_cool_down(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(auth, "MINT_COOLDOWN", 600.0)
+    monkeypatch.setattr(tokens, "MINT_COOLDOWN", 600.0)
     calls: list[int] = []
 
     def mint() -> str:
@@ -607,7 +607,7 @@ def test_an_outage_is_kept_for_the_cool_down(monkeypatch: pytest.MonkeyPatch) ->
     with pytest.raises(APIConnectionError) as again:
         flow.get_token()
     assert again.value is first.value and len(calls) == 1
-    monkeypatch.setattr(auth, "MINT_COOLDOWN", 0.0)
+    monkeypatch.setattr(tokens, "MINT_COOLDOWN", 0.0)
     assert flow.get_token() == BACK
     assert len(calls) == 2
 

@@ -20,7 +20,7 @@ import httpx
 import pytest
 import respx
 from carriers import NovaPost
-from carriers import auth as auth_module
+from carriers import tokens as auth_module
 
 from .conftest import FakeClock, TokenIssuer
 
@@ -238,5 +238,6 @@ def test_a_token_taken_from_the_cache_is_refreshed_when_its_minter_would() -> No
 
     flow = NovaPostAuth(mint=lambda: "unused", amint=never, clock=lambda: clock[0])
     # minted an hour-long life ago by another process, 50 minutes of it left
-    flow._store(CachedToken("taken", clock[0] + 3000, clock[0] - 600), minted=False)
-    assert flow._token is not None and flow._token.lifetime == 3600
+    flow.tokens._store(CachedToken("taken", clock[0] + 3000, clock[0] - 600), minted=False)
+    current = flow.tokens._token
+    assert current is not None and current.lifetime == 3600
