@@ -82,8 +82,11 @@ lint: venv
 	$(BIN)/ruff format --check wrapper mocks tools tests contract_tests bench
 	$(BIN)/mypy
 
+# Both cores (pytest-xdist): most tests wait on servers and subprocesses, so two
+# workers halve the time; TEST_WORKERS=0 runs in one process.
+TEST_WORKERS ?= 2
 test: lint system-deps
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 # The wrapper and mock suites again, on the lowest versions pyproject.toml admits.
 # On both cores (pytest-xdist): about a minute.
