@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import subprocess
@@ -27,7 +28,9 @@ def test_raw_call_gives_status_headers_body_response_and_model(
     make_np: Callable[..., NovaPost], np_api: respx.MockRouter
 ) -> None:
     np_api.get("/clients/authorization").respond(
-        200, json={"jwt": "abc"}, headers={"X-Request-Id": "req-1"}
+        200,
+        content=b'{"jwt":"abc"}',  # the bytes as sent: httpx's json= spacing varies by version
+        headers={"X-Request-Id": "req-1", "Content-Type": "application/json"},
     )
     raw = make_np().with_raw_response.call(get_clients_authorization, api_key="k")
     assert isinstance(raw, RawResponse)
@@ -69,7 +72,7 @@ def test_raw_follows_the_strictness_option(
     with caplog.at_level(logging.WARNING, logger="carriers"):
         raw = np.with_raw_response.call(endpoint("registers.get_register"), id="r1")
     assert raw.parsed.responsible_person == "Ann"
-    assert b'"responsiblePerson":"Ann"' in raw.content
+    assert json.loads(raw.content)["responsiblePerson"] == "Ann"
     assert "$.responsiblePerson: expected int, got str" in caplog.text
     with pytest.raises(errors.ResponseValidationError, match=r"\$\.responsiblePerson"):
         np.with_options(strict_responses=True).with_raw_response.call(
@@ -117,6 +120,7 @@ async def main(np: NovaPost) -> None:
 def test_mypy_infers_raw_and_item_types_and_refuses_misuse(
     paged_site: Path, tmp_path: Path
 ) -> None:
+    pytest.importorskip("mypy", reason="mypy is a development tool, not in the lowest set")
     source = tmp_path / "typed.py"
     source.write_text(textwrap.dedent(TYPED), encoding="utf-8")
     path = os.pathsep.join([str(paged_site), str(ROOT / "wrapper"), str(ROOT / "generated")])
