@@ -9,18 +9,13 @@ them from the spec, and the README's `Prefer` example prints what it says.
 from __future__ import annotations
 
 import os
-import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests.integration.fresh import readme_blocks, run_python
 from tests.specs.whole_api import vendor_whole_api
 from tools import generate
-
-ROOT = Path(__file__).resolve().parents[2]
-README = ROOT / "README.md"
 
 FACADE_SCRIPT = """
 import uuid
@@ -86,17 +81,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def run(code: str, site: Path, tmp_path: Path) -> str:
     env = {**os.environ, "PYTHONPATH": str(site), "CARRIERS_KEY_STORE": str(tmp_path / "k")}
-    proc = subprocess.run(
-        [sys.executable, "-c", code],
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    return proc.stdout
+    return run_python("-c", code, env=env, cwd=tmp_path).stdout
 
 
 def test_the_facade_calls_the_new_operations_typed(site: Path, tmp_path: Path) -> None:
@@ -105,8 +90,7 @@ def test_the_facade_calls_the_new_operations_typed(site: Path, tmp_path: Path) -
 
 
 def test_the_readme_prefer_example_prints_what_it_says(site: Path, tmp_path: Path) -> None:
-    blocks = re.findall(r"```python\n(.*?)```", README.read_text(encoding="utf-8"), flags=re.S)
-    (block,) = [b for b in blocks if "Prefer" in b and "carrier_mocks import serve" in b]
+    (block,) = [b for b in readme_blocks() if "Prefer" in b and "carrier_mocks import serve" in b]
     said = [line.split("#", 1)[1].strip() for line in block.splitlines() if "print(" in line]
     out = run(block, site, tmp_path).splitlines()
     assert out == [

@@ -13,11 +13,10 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
+from tests.integration.fresh import run_python
 from tests.specs.whole_api import REAL_PAGES, TEST_PAGES
 from tools import generate, vendor
 
@@ -28,16 +27,8 @@ def call_every_operation(spec: dict[str, Any], tmp: Path) -> dict[str, str]:
     source = tmp / "openapi.json"
     source.write_text(json.dumps(spec), encoding="utf-8")
     generate.generate_into("novapost_client", source, tmp / "site")
-    proc = subprocess.run(
-        [sys.executable, "-m", "tests.integration.docs_calls", str(source)],
-        cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(tmp / "site"), "CARRIERS_KEY_STORE": str(tmp / "k")},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stderr[-3000:]
+    env = {**os.environ, "PYTHONPATH": str(tmp / "site"), "CARRIERS_KEY_STORE": str(tmp / "k")}
+    proc = run_python("-m", "tests.integration.docs_calls", str(source), env=env, cwd=ROOT)
     return json.loads(proc.stdout)  # type: ignore[no-any-return]
 
 

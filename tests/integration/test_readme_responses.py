@@ -4,21 +4,18 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import subprocess
-import sys
 from pathlib import Path
 
+from tests.integration.fresh import readme_blocks, run_python
 from tests.wrapper.paged_api import novapost_with_registers
 from tools import generate
 
 ROOT = Path(__file__).resolve().parents[2]
-README = ROOT / "README.md"
 
 
 def block(containing: str) -> str:
-    blocks = re.findall(r"```python\n(.*?)```", README.read_text(encoding="utf-8"), flags=re.S)
-    (found,) = [b for b in blocks if containing in b]
+    (found,) = [b for b in readme_blocks() if containing in b]
     return found
 
 
@@ -27,17 +24,7 @@ def run(code: str, tmp_path: Path, site: Path | None = None) -> subprocess.Compl
     env.pop("NOVAPOST_API_KEY", None)
     if site is not None:
         env["PYTHONPATH"] = str(site)
-    proc = subprocess.run(
-        [sys.executable, "-c", code],
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    return proc
+    return run_python("-c", code, env=env, cwd=tmp_path)
 
 
 def test_the_strictness_and_raw_response_example_prints_what_it_says(tmp_path: Path) -> None:
