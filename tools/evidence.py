@@ -106,6 +106,13 @@ def json_type(value: Any) -> str:
     return "object"
 
 
+def arm_for(value: Any) -> Json:
+    """The schema a new ``oneOf`` arm gets: the example's JSON type (an array with any items,
+    since OpenAPI 3.0 requires ``items``)."""
+    kind = json_type(value)
+    return {"type": kind, "items": {}} if kind == "array" else {"type": kind}
+
+
 def _type_fits(kind: Any, value: Any) -> bool:
     if not isinstance(kind, str):
         return True
@@ -205,7 +212,7 @@ class Walker:
                 self._null(holder, key, schema, loc)
             else:
                 if self.mutate:
-                    holder[key] = _union_of(schema, {"type": json_type(value)})
+                    holder[key] = _union_of(schema, arm_for(value))
                 self.record("type-union", loc, f"{kind} or {json_type(value)}")
             return value
         return self.walk(value, schemas, name, ("components", "schemas", name), hops + 1)
@@ -232,7 +239,7 @@ class Walker:
             self.record("number", loc)
             return value
         if self.mutate:
-            holder[key] = _union_of(schema, {"type": json_type(value)})
+            holder[key] = _union_of(schema, arm_for(value))
         self.record("type-union", loc, f"{kind} or {json_type(value)}")
         return value
 
@@ -292,7 +299,7 @@ class Walker:
             index = same_type[0]
             return self.walk(value, arms, index, (*loc, member, str(index)), hops)
         if self.mutate:
-            arms.append({"type": json_type(value)})
+            arms.append(arm_for(value))
         self.record("type-union", loc, f"another arm: {json_type(value)}")
         return value
 
@@ -436,7 +443,7 @@ class Judge:
         )
         try:
             return [error.message for error in validator.iter_errors(value)]
-        except (referencing.exceptions.Unresolvable, re.error, RecursionError) as exc:
+        except Exception as exc:
             return [f"the schema cannot be applied: {type(exc).__name__}"]
 
 

@@ -194,6 +194,17 @@ def vendor_outcome(frags: list[Any]) -> str | vendor.VendorError:
 
 TYPE_PROPERTY = {"type": "object", "properties": {"type": {"type": "object"}}}  # the first crash
 SELF_REF = {"$ref": "#/components/parameters/Id"}  # found by this test: endless recursion
+BAD_TYPES = ({"type": None, "example": None}, {"type": ["string"], "example": "x"})  # found too
+LIST_EXAMPLE = {  # found too: a list where the schema says string became an array arm, no items
+    "/test-api-keys": {
+        "get": {
+            "responses": {"200": {"description": "ok"}},
+            "parameters": [
+                {"name": "q", "in": "query", "schema": {"type": "string"}, "example": []}
+            ],
+        }
+    }
+}
 
 
 @pytest.mark.timeout(60 + EXAMPLES // 5)
@@ -207,6 +218,11 @@ SELF_REF = {"$ref": "#/components/parameters/Id"}  # found by this test: endless
 @example(
     [{"paths": {}, "components": {"schemas": {"Fuzz": SELF_REF}, "parameters": {"Id": SELF_REF}}}]
 )
+@example([{"paths": {}, "components": {"schemas": {"Fuzz": BAD_TYPES[0]}}}])
+@example(
+    [{"paths": {}, "components": {"schemas": {"Fuzz": {"properties": {"key": BAD_TYPES[1]}}}}}]
+)
+@example([{"paths": LIST_EXAMPLE}])
 def test_any_fragment_ends_in_a_valid_spec_or_a_one_line_error(frags: list[Any]) -> None:
     outcome = vendor_outcome(frags)
     if isinstance(outcome, vendor.VendorError):
