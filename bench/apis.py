@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass, field, replace
-from typing import Any, TypeAlias
+from typing import Any, Protocol, TypeAlias
 
 import httpx
 from carrier_mocks.server import serve
@@ -21,14 +21,50 @@ __all__ = [
     "CARRIERS",
     "WHOAMI",
     "WHOAMI_ROUTE",
+    "AsyncGetter",
     "BenchCarrier",
     "Exchange",
     "Facade",
+    "Getter",
     "Recording",
+    "arequests",
     "carrier",
+    "requests",
 ]
 
 Facade: TypeAlias = Carrier[Any]
+
+
+class Getter(Protocol):
+    """What the comparisons call on either side: ``get(url)`` of ``httpx.Client`` (the
+    plain side) or of a facade's raw requests (``requests``)."""
+
+    def get(self, url: str, /) -> httpx.Response: ...
+
+
+class AsyncGetter(Protocol):
+    async def get(self, url: str, /) -> httpx.Response: ...
+
+
+class requests:
+    """A facade's ``request("GET", ...)`` in ``httpx.Client.get``'s shape."""
+
+    def __init__(self, facade: Facade) -> None:
+        self.facade = facade
+
+    def get(self, url: str, /) -> httpx.Response:
+        return self.facade.request("GET", url)
+
+
+class arequests:
+    """A facade's ``arequest("GET", ...)`` in ``httpx.AsyncClient.get``'s shape."""
+
+    def __init__(self, facade: Facade) -> None:
+        self.facade = facade
+
+    async def get(self, url: str, /) -> httpx.Response:
+        return await self.facade.arequest("GET", url)
+
 
 WHOAMI = "/__mock__/whoami"
 """The mocks' JWT-protected probe, at the root of each origin."""
@@ -190,9 +226,8 @@ def _record(name: str) -> Recording:
         recorder = _Recorder(httpx.HTTPTransport())
         with carrier.facade(server.base_url, transport=recorder, max_retries=0) as facade:
             token = facade.jwt()
-            client = facade.client.get_httpx_client()
-            client.get(server.origin + WHOAMI)
-            defaults = client.headers
+            facade.request("GET", server.origin + WHOAMI)
+            defaults = facade.client.get_httpx_client().headers
         with httpx.Client() as plain:
             refusal = plain.get(server.origin + WHOAMI)
     if len(recorder.exchanges) != 2:

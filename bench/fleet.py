@@ -48,7 +48,7 @@ from carrier_mocks.server import MockServer
 from carrier_mocks.tokens import TOKEN_TTL_SECONDS
 from carriers.auth import EXPIRY_MARGIN
 
-from bench.apis import WHOAMI, BenchCarrier, carrier
+from bench.apis import WHOAMI, BenchCarrier, arequests, carrier, requests
 from bench.overhead import Plan, bench_jwt, compare_async, compare_sync, in_memory_transport
 from bench.report import Row, Target
 from bench.servers import ROOT, redis_server
@@ -565,9 +565,7 @@ def _compare(
         with shared, local:
             shared.jwt(), local.jwt()
             before = caches.commands()
-            result = compare_sync(
-                shared.client.get_httpx_client(), local.client.get_httpx_client(), url, plan
-            )
+            result = compare_sync(requests(shared), requests(local), url, plan)
             return result, caches.commands() - before
 
     async def main() -> tuple[RatioSummary, int]:
@@ -575,8 +573,8 @@ def _compare(
             await shared.ajwt(), await local.ajwt()
             before = caches.commands()
             result = await compare_async(
-                shared.client.get_async_httpx_client(),
-                local.client.get_async_httpx_client(),
+                arequests(shared),
+                arequests(local),
                 url,
                 plan,
             )

@@ -94,7 +94,7 @@ class Worker:
         self._local.wait, self._local.token = 0.0, ""
         began, start = time.time(), time.perf_counter()
         try:
-            status = self.facade.client.get_httpx_client().get(self.url).status_code
+            status = self.facade.request("GET", self.url).status_code
             outcome = "ok" if status == 200 else f"HTTP {status}"
         except Exception as exc:
             outcome = type(exc).__name__

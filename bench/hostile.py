@@ -43,7 +43,7 @@ import httpx
 from carriers import CarrierError, KeyStore
 from carriers.redaction import redact
 
-from bench.apis import CARRIERS, BenchCarrier, Facade
+from bench.apis import CARRIERS, BenchCarrier, Facade, arequests
 from bench.hostile_servers import (
     BOMB_INFLATED,
     DEEP_JSON,
@@ -119,7 +119,7 @@ def _flat(outcomes: dict[str, Counter[str]]) -> Counter[str]:
 
 
 def _get(facade: Facade, path: str = PATH) -> Callable[[], httpx.Response]:
-    return functools.partial(facade.client.get_httpx_client().get, path)
+    return functools.partial(facade.request, "GET", path)
 
 
 def _in_threads(count: int, call: Callable[[], T]) -> list[T]:
@@ -254,7 +254,7 @@ def bomb_probe(origin: str) -> dict[str, Any]:
         _get(facade)()
 
     async def probe() -> dict[str, Any]:
-        clients = [facade.client.get_async_httpx_client() for facade in facades]
+        clients = [arequests(facade) for facade in facades]
         for client in clients:
             await client.get(PATH)
         before = _peak_kib()
@@ -318,16 +318,14 @@ def _leaks(headers: Iterable[dict[str, str]], names: set[str], secrets: Sequence
 
 
 def _sync_calls(facade: Facade, to: str) -> None:
-    http = facade.client.get_httpx_client()
-    http.get(PATH)  # home: the credentials are sent here
-    http.get(to + "/direct")
-    http.get("/redirect", follow_redirects=True)
+    facade.request("GET", PATH)  # home: the credentials are sent here
+    facade.request("GET", to + "/direct")
+    facade.request("GET", "/redirect", follow_redirects=True)
 
 
 async def _async_calls(facade: Facade, to: str) -> None:
-    client = facade.client.get_async_httpx_client()
-    await client.get(to + "/direct")
-    await client.get("/redirect", follow_redirects=True)
+    await facade.arequest("GET", to + "/direct")
+    await facade.arequest("GET", "/redirect", follow_redirects=True)
     await facade.aclose()
 
 
@@ -373,8 +371,8 @@ def _thread_crowd(facade: Facade, count: int) -> list[str]:
 
 async def _task_crowd(facade: Facade, count: int) -> list[str]:
     async with facade:
-        client = facade.client.get_async_httpx_client()
-        return await _in_tasks(count, lambda: aoutcome(functools.partial(client.get, PATH)))
+        get = functools.partial(facade.arequest, "GET", PATH)
+        return await _in_tasks(count, lambda: aoutcome(get))
 
 
 def outage(threads: int = 32, tasks: int = 32) -> list[Row]:
@@ -455,11 +453,8 @@ def _mixed_burst(facade: Facade, threads: int, tasks: int) -> Counter[str]:
         return [outcome(call)]
 
     async def in_tasks() -> list[str]:
-        client = facade.client.get_async_httpx_client()
-        try:
-            return await _in_tasks(tasks, lambda: aoutcome(functools.partial(client.get, PATH)))
-        finally:
-            await client.aclose()  # this loop's client only
+        get = functools.partial(facade.arequest, "GET", PATH)
+        return await _in_tasks(tasks, lambda: aoutcome(get))
 
     def in_loop() -> list[str]:
         barrier.wait(timeout=_WAIT)

@@ -30,7 +30,16 @@ import httpx
 import jwt as pyjwt
 from carrier_mocks.server import MockServer
 
-from bench.apis import CARRIERS, WHOAMI, BenchCarrier, Facade
+from bench.apis import (
+    CARRIERS,
+    WHOAMI,
+    AsyncGetter,
+    BenchCarrier,
+    Facade,
+    Getter,
+    arequests,
+    requests,
+)
 from bench.report import Row, Target
 from bench.stats import RatioSummary, interquartile_mean, round_order, summarize
 
@@ -161,10 +170,10 @@ def _add_round(times: Sides, durations: Sides, count: int) -> None:
         times[name].append(interquartile_mean(values) * count)
 
 
-def compare_sync(wrapper: httpx.Client, plain: httpx.Client, url: str, plan: Plan) -> RatioSummary:
+def compare_sync(wrapper: Getter, plain: Getter, url: str, plan: Plan) -> RatioSummary:
     """``wrapper`` against ``plain`` (any two clients) on GET ``url``, as ``plan`` says."""
 
-    def side(client: httpx.Client) -> Callable[[], None]:
+    def side(client: Getter) -> Callable[[], None]:
         return lambda: _check(client.get(url))
 
     calls = {"wrapper": side(wrapper), "plain": side(plain)}
@@ -181,11 +190,11 @@ def compare_sync(wrapper: httpx.Client, plain: httpx.Client, url: str, plan: Pla
 
 
 async def compare_async(
-    wrapper: httpx.AsyncClient, plain: httpx.AsyncClient, url: str, plan: Plan
+    wrapper: AsyncGetter, plain: AsyncGetter, url: str, plan: Plan
 ) -> RatioSummary:
     """``compare_sync`` for async clients, in the running event loop."""
 
-    def side(client: httpx.AsyncClient) -> Callable[[], Awaitable[None]]:
+    def side(client: AsyncGetter) -> Callable[[], Awaitable[None]]:
         async def call() -> None:
             _check(await client.get(url))
 
@@ -214,7 +223,7 @@ def _sync_pair(
     headers = carrier.static_headers(facade.jwt())
     plain = httpx.Client(headers=headers, transport=transport)
     try:
-        return compare_sync(facade.client.get_httpx_client(), plain, url, plan)
+        return compare_sync(requests(facade), plain, url, plan)
     finally:
         plain.close()
         facade.close()
@@ -231,7 +240,7 @@ def _async_pair(
         headers = carrier.static_headers(await facade.ajwt())
         plain = httpx.AsyncClient(headers=headers, transport=transport)
         try:
-            return await compare_async(facade.client.get_async_httpx_client(), plain, url, plan)
+            return await compare_async(arequests(facade), plain, url, plan)
         finally:
             await plain.aclose()
             await facade.aclose()

@@ -27,7 +27,17 @@ from carrier_mocks.server import MockServer
 from carrier_mocks.tokens import TOKEN_TTL_SECONDS
 from carriers import AiohttpTransport, _hooks
 
-from bench.apis import CARRIERS, WHOAMI, WHOAMI_ROUTE, BenchCarrier, Facade
+from bench.apis import (
+    CARRIERS,
+    WHOAMI,
+    WHOAMI_ROUTE,
+    AsyncGetter,
+    BenchCarrier,
+    Facade,
+    Getter,
+    arequests,
+    requests,
+)
 from bench.report import Row, Target
 
 __all__ = ["TASKS", "THREADS", "Burst", "OffsetClock", "run"]
@@ -69,7 +79,7 @@ def _outcome(response: httpx.Response) -> str:
     return "ok" if response.status_code == 200 else f"HTTP {response.status_code}"
 
 
-def _thread_burst(client: httpx.Client, url: str, count: int) -> Counter[str]:
+def _thread_burst(client: Getter, url: str, count: int) -> Counter[str]:
     barrier = threading.Barrier(count)
     outcomes: list[str] = []
 
@@ -93,7 +103,7 @@ def _thread_burst(client: httpx.Client, url: str, count: int) -> Counter[str]:
     return result
 
 
-async def _task_burst(client: httpx.AsyncClient, url: str, count: int) -> Counter[str]:
+async def _task_burst(client: AsyncGetter, url: str, count: int) -> Counter[str]:
     gate = asyncio.Event()
 
     async def call() -> str:
@@ -147,7 +157,7 @@ def threads(carrier: BenchCarrier, server: MockServer, count: int = THREADS) -> 
     """The three bursts of ``count`` threads on one facade."""
     facade, clock = _fresh(carrier, server)
     url = server.origin + WHOAMI
-    client = facade.client.get_httpx_client()
+    client = requests(facade)
     bursts = []
     try:
         for scenario in SCENARIOS:
@@ -166,7 +176,7 @@ def tasks(carrier: BenchCarrier, server: MockServer, count: int = TASKS) -> list
     url = server.origin + WHOAMI
 
     async def main() -> list[Burst]:
-        client = facade.client.get_async_httpx_client()
+        client = arequests(facade)
         bursts = []
         try:
             for scenario in SCENARIOS:

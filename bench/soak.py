@@ -428,8 +428,8 @@ class _Soak:
         record = CallRecord()
         token = _current.set(record)
         try:
-            client = self.facades[call.carrier.name].client.get_httpx_client()
-            self._answered(record, client.get(self.urls[call.carrier.name]))
+            facade = self.facades[call.carrier.name]
+            self._answered(record, facade.request("GET", self.urls[call.carrier.name]))
         except Exception as exc:
             self._failed(record, exc)
         finally:
@@ -442,8 +442,8 @@ class _Soak:
         record = CallRecord()
         token = _current.set(record)
         try:
-            client = self.facades[call.carrier.name].client.get_async_httpx_client()
-            self._answered(record, await client.get(self.urls[call.carrier.name]))
+            facade = self.facades[call.carrier.name]
+            self._answered(record, await facade.arequest("GET", self.urls[call.carrier.name]))
         except Exception as exc:
             self._failed(record, exc)
         finally:

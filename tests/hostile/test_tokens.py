@@ -109,7 +109,7 @@ def test_a_jwt_with_an_unusable_exp_lives_the_fallback_lifetime(
     with novapost(served(route), clock, refresh_ahead=False) as np:
         first = np.jwt()
         for _ in range(3):
-            assert np.client.get_httpx_client().get("/parcels").json()["ok"]
+            assert np.request("GET", "/parcels").json()["ok"]
         assert route.mints == 1, "one token serves every call"
         assert "jwt valid for" in repr(np)
         clock.now += FALLBACK_LIFETIME - 60
@@ -128,13 +128,12 @@ def test_novapost_sends_no_credentials_to_another_origin(
     base, other = TokenRoute(), TokenRoute()
     base_origin, other_origin = served(base), served(other)
     with novapost(base_origin) as np:
-        http = np.client.get_httpx_client()
-        assert http.get(f"{other_origin}/x").json()["ok"]
+        assert np.request("GET", f"{other_origin}/x").json()["ok"]
         assert base.mints == 0, "no token is minted for another origin"
         assert "authorization" not in other.headers_seen("/x")[0]
-        assert http.get("/parcels").json()["ok"]
+        assert np.request("GET", "/parcels").json()["ok"]
         assert base.headers_seen(PARCELS)[0]["authorization"] == base.issued[0]
-        assert http.get(f"{other_origin}/y").json()["ok"]
+        assert np.request("GET", f"{other_origin}/y").json()["ok"]
         assert "authorization" not in other.headers_seen("/y")[0]
         assert other.mints == 0
 
@@ -186,7 +185,7 @@ def test_an_outage_costs_one_flight_for_32_threads_then_a_cool_down(
         hold.set()
 
     with novapost(served(route)) as np:
-        seen = outcomes(32, lambda: np.client.get_httpx_client().get("/parcels"), ready=ready)
+        seen = outcomes(32, lambda: np.request("GET", "/parcels"), ready=ready)
         assert all(isinstance(outcome, errors.ServiceUnavailableError) for outcome in seen)
         assert route.mints == np.options.max_retries + 1 == 3
         assert len({id(outcome) for outcome in seen}) == 1, "every caller got the flight's failure"
@@ -236,10 +235,7 @@ def test_32_threads_and_32_tasks_make_one_mint(served: Callable[[TokenRoute], st
         return np.jwt()
 
     async def tasks() -> list[str]:
-        try:
-            return await asyncio.gather(*(np.ajwt() for _ in range(32)))
-        finally:
-            await np.client.get_async_httpx_client().aclose()  # this loop's only
+        return await asyncio.gather(*(np.ajwt() for _ in range(32)))
 
     def loop() -> list[str]:
         barrier.wait(timeout=30)
@@ -251,7 +247,7 @@ def test_32_threads_and_32_tasks_make_one_mint(served: Callable[[TokenRoute], st
         tokens = [f.result(timeout=60) for f in threads] + in_loop.result(timeout=60)
     assert route.mints == 1
     assert tokens == [route.issued[0]] * 64
-    assert np.client.get_httpx_client().get("/parcels").json()["ok"]
+    assert np.request("GET", "/parcels").json()["ok"]
     assert route.headers_seen(PARCELS)[0]["authorization"] == route.issued[0]
     np.close()
 
@@ -295,7 +291,7 @@ def test_one_facade_serves_two_asyncio_runs(
 
     async def once() -> Any:
         try:
-            response = await np.client.get_async_httpx_client().get("/parcels")
+            response = await np.arequest("GET", "/parcels")
             return response.json()["ok"]
         finally:
             if close_each:
@@ -321,14 +317,14 @@ def test_a_huge_401_body_is_not_read_before_the_replay(
 
     async def call() -> int:
         try:
-            return (await np.client.get_async_httpx_client().get("/parcels")).status_code
+            return (await np.arequest("GET", "/parcels")).status_code
         finally:
             await np.aclose()
 
     if asynchronous:
         assert asyncio.run(call()) == 200
     else:
-        assert np.client.get_httpx_client().get("/parcels").status_code == 200
+        assert np.request("GET", "/parcels").status_code == 200
     np.close()
     assert route.mints == 2, "refused, minted again and replayed"
     assert route.refusal_sent < 32 * 1024 * 1024, "the client hung up after 64 KiB"

@@ -21,7 +21,9 @@ from typing import Any
 import httpx
 import pytest
 from carriers import NovaPost, Shipyo, errors
-from carriers._http import AsyncCarrierClient, CarrierClient
+from carriers._loop import Sending, asend, send
+from carriers.auth import origin_of
+from carriers.retries import Retrier
 from novapost_client.api.authorization import get_clients_authorization
 from shipyo_client.api.token import generate_token_from_api_key
 
@@ -104,7 +106,7 @@ def test_deep_json_in_a_401_is_an_authentication_error(
         if on_token_route:
             np.jwt()
         else:
-            np.client.get_httpx_client().get("/parcels")
+            np.request("GET", "/parcels")
 
 
 # --- 3. response size, counted after decompression --------------------------------------
@@ -126,7 +128,7 @@ with serve(bomb_server()) as origin:
     np.jwt()  # everything imported and connected before the baseline
     before = peak_mb()
     try:
-        size = len(np.client.get_httpx_client().get("/bomb").content)
+        size = len(np.request("GET", "/bomb").content)
         outcome = f"read {size} bytes"
     except errors.CarrierError as error:
         outcome = type(error).__name__
@@ -165,7 +167,7 @@ def test_a_nested_gzip_bomb_is_inflated_a_step_at_a_time(served: Served) -> None
         tracemalloc.start()
         try:
             with pytest.raises(errors.ResponseTooLargeError):
-                np.client.get_httpx_client().get("/bomb")
+                np.request("GET", "/bomb")
             peak = tracemalloc.get_traced_memory()[1]
         finally:
             tracemalloc.stop()
@@ -189,7 +191,7 @@ def test_encoded_bodies_read_as_httpx_reads_them(served: Served, codings: tuple[
     body, encoding = encode(PAYLOAD, codings)
     origin = served(encoded_server(body, encoding))
     with novapost(origin) as np:
-        assert np.client.get_httpx_client().get("/encoded").content == PAYLOAD
+        assert np.request("GET", "/encoded").content == PAYLOAD
     assert httpx.get(f"{origin}/encoded").content == PAYLOAD
 
 
@@ -197,7 +199,7 @@ async def test_encoded_bodies_read_by_the_async_client(served: Served) -> None:
     body, encoding = encode(PAYLOAD, ("gzip", "deflate"))
     origin = served(encoded_server(body, encoding))
     async with novapost(origin) as np:
-        response = await np.client.get_async_httpx_client().get("/encoded")
+        response = await np.arequest("GET", "/encoded")
     assert response.content == PAYLOAD
 
 
@@ -206,16 +208,16 @@ def test_the_limit_counts_decoded_bytes(served: Served) -> None:
     assert len(body) * 4 < len(PAYLOAD)
     origin = served(encoded_server(body, encoding))
     with novapost(origin, max_response_bytes=len(PAYLOAD)) as np:
-        assert len(np.client.get_httpx_client().get("/encoded").content) == len(PAYLOAD)
+        assert len(np.request("GET", "/encoded").content) == len(PAYLOAD)
         smaller = np.with_options(max_response_bytes=len(PAYLOAD) - 1)
         with pytest.raises(errors.ResponseTooLargeError):
-            smaller.client.get_httpx_client().get("/encoded")
+            smaller.request("GET", "/encoded")
 
 
 def test_a_gzip_bomb_is_refused_by_default(served: Served) -> None:
     origin = served(bomb_server())
     with novapost(origin) as np, pytest.raises(errors.ResponseTooLargeError) as caught:
-        np.client.get_httpx_client().get("/bomb")
+        np.request("GET", "/bomb")
     assert caught.value.limit == 10 * 1024 * 1024 < BOMB_INFLATED
     assert "HTTP 200 from GET /v.1.0/bomb" in str(caught.value)
 
@@ -224,7 +226,7 @@ async def test_a_gzip_bomb_is_refused_by_the_async_client(served: Served) -> Non
     origin = served(bomb_server())
     async with novapost(origin) as np:
         with pytest.raises(errors.ResponseTooLargeError):
-            await np.client.get_async_httpx_client().get("/bomb")
+            await np.arequest("GET", "/bomb")
 
 
 @pytest.mark.parametrize("status", [500, 401, 302])
@@ -232,7 +234,7 @@ def test_a_gzip_bomb_in_an_error_or_redirect_body_is_refused(served: Served, sta
     """Error bodies are read for their messages; a 401 is read by the auth flow itself."""
     origin = served(bomb_server(status))
     with novapost(origin, max_retries=0) as np, pytest.raises(errors.ResponseTooLargeError):
-        np.client.get_httpx_client().get("/bomb", follow_redirects=True)
+        np.request("GET", "/bomb", follow_redirects=True)
 
 
 def test_a_gzip_bomb_as_the_minted_token_is_refused(served: Served) -> None:
@@ -245,10 +247,11 @@ def test_a_streamed_request_stays_streamed(served: Served) -> None:
     """``stream=True`` hands the body over unread: bounding it is the caller's job."""
     origin = served(bomb_server())
     with novapost(origin) as np:
-        with np.client.get_httpx_client().stream("GET", "/bomb") as response:
-            assert response.status_code == 200
-            first = next(response.iter_bytes())
-            assert first and not first.strip(b"\0")
+        response = np.request("GET", "/bomb", stream=True)
+        assert response.status_code == 200
+        first = next(response.iter_bytes())
+        assert first and not first.strip(b"\0")
+        response.close()
 
 
 # --- 4. credentials stay with the configured origin ----------------------------------------
@@ -260,9 +263,8 @@ def test_novapost_sends_no_jwt_to_another_origin(served: Served) -> None:
     home, foreign = recording_server(), recording_server()
     home_origin, foreign_origin = served(home), served(foreign)
     with novapost(home_origin) as np:
-        http = np.client.get_httpx_client()
-        http.get(f"{foreign_origin}/x")
-        http.get("/mine")
+        np.request("GET", f"{foreign_origin}/x")
+        np.request("GET", "/mine")
     [seen] = foreign.record.headers_of("/x")
     assert "authorization" not in seen
     [mine] = home.record.headers_of("/v.1.0/mine")
@@ -274,11 +276,10 @@ def test_shipyo_sends_no_key_jwt_or_tenant_to_another_origin(served: Served, fol
     home, foreign = recording_server(), recording_server()
     home_origin, foreign_origin = served(home), served(foreign)
     with shipyo(home_origin, tenant_id="tenant-1") as sh:
-        http = sh.client.get_httpx_client()
         if follow:
-            http.get(f"/redirect?to={foreign_origin}/x", follow_redirects=True)
+            sh.request("GET", f"/redirect?to={foreign_origin}/x", follow_redirects=True)
         else:
-            http.get(f"{foreign_origin}/x")
+            sh.request("GET", f"{foreign_origin}/x")
     [seen] = foreign.record.headers_of("/x")
     assert not set(CREDENTIALS) & set(seen), seen
 
@@ -287,10 +288,9 @@ async def test_the_async_client_sends_no_credentials_to_another_origin(served: S
     home, foreign = recording_server(), recording_server()
     home_origin, foreign_origin = served(home), served(foreign)
     async with shipyo(home_origin, tenant_id="tenant-1") as sh:
-        http = sh.client.get_async_httpx_client()
-        await http.get(f"{foreign_origin}/x")
-        await http.get(f"/redirect?to={foreign_origin}/y", follow_redirects=True)
-        await http.get("/mine")
+        await sh.arequest("GET", f"{foreign_origin}/x")
+        await sh.arequest("GET", f"/redirect?to={foreign_origin}/y", follow_redirects=True)
+        await sh.arequest("GET", "/mine")
     for path in ("/x", "/y"):
         [seen] = foreign.record.headers_of(path)
         assert not set(CREDENTIALS) & set(seen), seen
@@ -309,18 +309,30 @@ class _Everywhere(httpx.Auth):
         yield request
 
 
-def test_the_client_keeps_credentials_home_whatever_the_auth_flow(served: Served) -> None:
-    """The guard is the client's own: it also holds for a foreign flow, and for hooks
-    replaced after the client was built."""
+def _sending(origin: str) -> Sending:
+    return Sending(
+        retrier=Retrier(0),
+        deadline=10.0,
+        max_response_bytes=1 << 20,
+        timeout=httpx.Timeout(5.0),
+        home=origin_of(origin),
+    )
+
+
+def test_the_loop_keeps_credentials_home_whatever_the_auth_flow(served: Served) -> None:
+    """The origin rule is the request loop's own: it also holds for a flow unaware of
+    origins, and for credentials set on the client itself."""
     home, foreign = recording_server(), recording_server()
     home_origin, foreign_origin = served(home), served(foreign)
-    with CarrierClient(base_url=home_origin, auth=_Everywhere()) as http:
-        http.event_hooks = {"request": [], "response": []}
-        http.get(f"{foreign_origin}/x")
-        http.get(f"/redirect?to={foreign_origin}/y", follow_redirects=True)
-        http.get("/mine")
-    with CarrierClient(base_url=home_origin, auth=httpx.BasicAuth("user", "pw")) as http:
-        http.get(f"{foreign_origin}/z")  # no credential_headers: Authorization is stripped
+    how = _sending(home_origin)
+    with httpx.Client(base_url=home_origin, auth=_Everywhere()) as http:
+        send(http, how, {"method": "GET", "url": f"{foreign_origin}/x"})
+        redirect = {"method": "GET", "url": f"/redirect?to={foreign_origin}/y"}
+        send(http, how, redirect, follow_redirects=True)
+        send(http, how, {"method": "GET", "url": "/mine"})
+    headers = {"Authorization": "Bearer client-set"}
+    with httpx.Client(base_url=home_origin, headers=headers) as http:
+        send(http, how, {"method": "GET", "url": f"{foreign_origin}/z"})  # no auth flow
     for path in ("/x", "/y", "/z"):
         [seen] = foreign.record.headers_of(path)
         assert not {"authorization", "x-secret"} & set(seen), (path, seen)
@@ -328,14 +340,14 @@ def test_the_client_keeps_credentials_home_whatever_the_auth_flow(served: Served
     assert mine["authorization"] == "Bearer secret-jwt" and mine["x-secret"] == "secret-key"
 
 
-async def test_the_async_client_keeps_credentials_home_whatever_the_auth_flow(
+async def test_the_async_loop_keeps_credentials_home_whatever_the_auth_flow(
     served: Served,
 ) -> None:
     home, foreign = recording_server(), recording_server()
     home_origin, foreign_origin = served(home), served(foreign)
-    async with AsyncCarrierClient(base_url=home_origin, auth=_Everywhere()) as http:
-        http.event_hooks = {"request": [], "response": []}
-        await http.get(f"/redirect?to={foreign_origin}/y", follow_redirects=True)
+    async with httpx.AsyncClient(base_url=home_origin, auth=_Everywhere()) as http:
+        redirect = {"method": "GET", "url": f"/redirect?to={foreign_origin}/y"}
+        await asend(http, _sending(home_origin), redirect, follow_redirects=True)
     [seen] = foreign.record.headers_of("/y")
     assert not {"authorization", "x-secret"} & set(seen), seen
 
@@ -357,7 +369,7 @@ def test_a_trickling_body_stops_at_the_deadline(served: Served) -> None:
     origin = served(trickle_server(interval=0.5, size=20))
     with novapost(origin, timeout=1, deadline=1) as np:
         np.jwt()
-        error, elapsed = timed(lambda: np.client.get_httpx_client().get("/trickle"))
+        error, elapsed = timed(lambda: np.request("GET", "/trickle"))
     assert isinstance(error, errors.APITimeoutError), error
     assert "deadline" in str(error)
     assert elapsed < 3
@@ -369,7 +381,7 @@ async def test_a_trickling_body_stops_at_the_deadline_async(served: Served) -> N
         await np.ajwt()
         start = time.monotonic()
         with pytest.raises(errors.APITimeoutError, match="deadline"):
-            await np.client.get_async_httpx_client().get("/trickle")
+            await np.arequest("GET", "/trickle")
         assert time.monotonic() - start < 3
 
 
@@ -377,7 +389,7 @@ def test_the_deadline_caps_a_longer_read_timeout(served: Served) -> None:
     origin = served(slow_server(delay=5))
     with novapost(origin, timeout=30, deadline=1) as np:
         np.jwt()
-        error, elapsed = timed(lambda: np.client.get_httpx_client().get("/slow"))
+        error, elapsed = timed(lambda: np.request("GET", "/slow"))
     assert isinstance(error, errors.APITimeoutError) and "deadline" in str(error), error
     assert elapsed < 3
 
@@ -386,7 +398,7 @@ def test_the_mint_counts_towards_the_deadline_of_the_call(served: Served) -> Non
     """0.7 s to mint, then 0.7 s to answer: each fits a 1 s deadline, together they do not."""
     origin = served(slow_server(mint_delay=0.7, delay=0.7))
     with novapost(origin, timeout=5, deadline=1) as np:
-        error, elapsed = timed(lambda: np.client.get_httpx_client().get("/slow"))
+        error, elapsed = timed(lambda: np.request("GET", "/slow"))
     assert isinstance(error, errors.APITimeoutError) and "deadline" in str(error), error
     assert elapsed < 3
 
@@ -397,7 +409,7 @@ def test_retries_stop_at_the_deadline(served: Served) -> None:
     origin = served(handler)
     with novapost(origin, deadline=2, max_retries=10) as np:
         np.jwt()
-        error, elapsed = timed(lambda: np.client.get_httpx_client().get("/busy"))
+        error, elapsed = timed(lambda: np.request("GET", "/busy"))
     assert isinstance(error, errors.ServiceUnavailableError), error
     assert "deadline" in " ".join(getattr(error, "__notes__", []))
     assert 2 <= handler.record.paths().count("/v.1.0/busy") <= 5

@@ -36,7 +36,7 @@ def shipyo(server: MockServer, **kwargs: object) -> Shipyo:
 
 
 def whoami(carrier: NovaPost | Shipyo, server: MockServer) -> dict[str, object]:
-    response = carrier.client.get_httpx_client().get(server.origin + "/__mock__/whoami")
+    response = carrier.request("GET", server.origin + "/__mock__/whoami")
     assert response.status_code == 200
     return response.json()  # type: ignore[no-any-return]
 
@@ -85,7 +85,7 @@ def test_novapost_second_401_raises_authentication_error(novapost_mock: MockServ
         np.jwt()
         novapost_mock.fault(WHOAMI, count=2, status=401)
         with pytest.raises(errors.AuthenticationError) as caught:
-            np.client.get_httpx_client().get(novapost_mock.origin + "/__mock__/whoami")
+            np.request("GET", novapost_mock.origin + "/__mock__/whoami")
     assert caught.value.status_code == 401
     assert novapost_mock.stats()[MINT_NP] == 2  # one re-mint, not a loop
 
@@ -131,9 +131,8 @@ def test_novapost_unknown_key_is_authentication_error(novapost_mock: MockServer)
 
 async def test_novapost_async_tasks_share_one_mint(novapost_mock: MockServer) -> None:
     async with novapost(novapost_mock) as np:
-        http = np.client.get_async_httpx_client()
         responses = await asyncio.gather(
-            *(http.get(novapost_mock.origin + "/__mock__/whoami") for _ in range(50))
+            *(np.arequest("GET", novapost_mock.origin + "/__mock__/whoami") for _ in range(50))
         )
     assert {r.status_code for r in responses} == {200}
     assert novapost_mock.stats()[MINT_NP] == 1
@@ -255,7 +254,7 @@ def test_a_facade_and_its_with_options_copy_serve_successive_event_loops(
     whoami = novapost_mock.origin + "/__mock__/whoami"
 
     async def call(facade: NovaPost) -> int:
-        response = await facade.client.get_async_httpx_client().get(whoami)
+        response = await facade.arequest("GET", whoami)
         return response.status_code
 
     for _ in range(2):

@@ -106,8 +106,7 @@ def test_redis_on_a_closed_port_mints_in_process_with_one_warning(
             thread.join()
         assert len(got) == 8 and len(set(got)) == 1
         novapost_mock.revoke_tokens()
-        http = np.client.get_httpx_client()
-        assert http.get(novapost_mock.origin + "/__mock__/whoami").status_code == 200
+        assert np.request("GET", novapost_mock.origin + "/__mock__/whoami").status_code == 200
         np.auth.invalidate()
         np.jwt()
     assert novapost_mock.stats()[MINT_NP] == 3

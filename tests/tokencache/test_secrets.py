@@ -45,7 +45,7 @@ def test_no_secret_in_debug_logs_reprs_or_errors(
     ):
         minted += [one.jwt(), two.jwt(), refused.jwt(), sh.jwt()]
         novapost_mock.revoke_tokens()
-        assert one.client.get_httpx_client().get(novapost_mock.origin + "/__mock__/whoami")
+        assert one.request("GET", novapost_mock.origin + "/__mock__/whoami")
         minted.append(one.jwt())
         novapost_mock.fault(MINT_NP, count=10, status=503)
         redis_db.flushall()  # nothing shared left: the next calls mint

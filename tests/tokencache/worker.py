@@ -69,7 +69,7 @@ def one_call(client: NovaPost | Shipyo, command: dict[str, Any]) -> dict[str, An
         if command["op"] == "jwt":
             outcome: dict[str, Any] = {"ok": digest(client.jwt())}
         else:
-            response = client.client.get_httpx_client().get(command["url"])
+            response = client.request("GET", command["url"])
             outcome = {"ok": response.status_code}
     except Exception as exc:
         outcome = {

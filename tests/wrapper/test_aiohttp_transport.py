@@ -74,9 +74,8 @@ async def test_a_crowd_of_calls_goes_through_aiohttp_with_one_mint(
     async with NovaPost(
         api_key=KEY, base_url=novapost_mock.base_url, async_transport=transport
     ) as np:
-        http = np.client.get_async_httpx_client()
         answers = await asyncio.gather(
-            *(http.get(novapost_mock.origin + WHOAMI) for _ in range(200))
+            *(np.arequest("GET", novapost_mock.origin + WHOAMI) for _ in range(200))
         )
     assert {a.status_code for a in answers} == {200}
     assert novapost_mock.stats()[MINT] == 1
@@ -200,7 +199,7 @@ def test_the_transport_serves_successive_event_loops(novapost_mock: MockServer) 
     np = NovaPost(api_key=KEY, base_url=novapost_mock.base_url, async_transport=transport)
 
     async def call() -> int:
-        response = await np.client.get_async_httpx_client().get(novapost_mock.origin + WHOAMI)
+        response = await np.arequest("GET", novapost_mock.origin + WHOAMI)
         await np.aclose()
         return response.status_code
 

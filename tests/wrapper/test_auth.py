@@ -9,7 +9,6 @@ import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
 
 import httpx
 import pytest
@@ -24,6 +23,7 @@ from carriers import (
     _deadline,
     tokens,
 )
+from carriers._clients import Clients
 from carriers.auth import (
     EXPIRY_MARGIN,
     FALLBACK_LIFETIME,
@@ -84,7 +84,7 @@ def test_jwt_is_minted_once_and_reused(
     first = np.jwt()
     for _ in range(5):
         assert np.jwt() == first
-        np.client.get_httpx_client().get("/parcels")
+        np.request("GET", "/parcels")
     assert np_tokens.count == 1
     assert [call.request.headers["Authorization"] for call in route.calls] == [first] * 5
 
@@ -278,8 +278,7 @@ async def test_200_concurrent_requests_share_one_mint(
 ) -> None:
     route = sh_api.get("/api/Shipments").respond(200, json={"success": True, "data": []})
     sh = make_sh()
-    client = sh.client.get_async_httpx_client()
-    responses = await asyncio.gather(*(client.get("/api/Shipments") for _ in range(200)))
+    responses = await asyncio.gather(*(sh.arequest("GET", "/api/Shipments") for _ in range(200)))
     assert all(r.status_code == 200 for r in responses)
     assert sh_tokens.count == 1
     assert {c.request.headers["Authorization"] for c in route.calls} == {
@@ -295,7 +294,7 @@ def test_novapost_sends_the_raw_jwt_and_no_jwt_to_the_token_route(
     make_np: Callable[..., NovaPost], np_api: respx.MockRouter, np_tokens: TokenIssuer
 ) -> None:
     route = np_api.get("/parcels").respond(200, json={})
-    make_np().client.get_httpx_client().get("/parcels")
+    make_np().request("GET", "/parcels")
     token = np_tokens.issued[0]
     assert route.calls.last.request.headers["Authorization"] == token
     assert not token.startswith("Bearer")
@@ -313,7 +312,7 @@ def test_shipyo_sends_key_bearer_and_tenant(
     tenant: str | None,
 ) -> None:
     route = sh_api.get("/api/Shipments").respond(200, json={"success": True})
-    make_sh(tenant_id=tenant).client.get_httpx_client().get("/api/Shipments")
+    make_sh(tenant_id=tenant).request("GET", "/api/Shipments")
     headers = route.calls.last.request.headers
     assert headers["x-api-key"] == sh_key
     assert headers["Authorization"] == f"Bearer {sh_tokens.issued[0]}"
@@ -337,7 +336,7 @@ def test_401_drops_the_token_mints_and_replays_once(
         ]
     )
     np = make_np()
-    response = np.client.get_httpx_client().get("/parcels")
+    response = np.request("GET", "/parcels")
     assert response.json() == {"ok": True}
     assert np_tokens.count == 2
     sent = [call.request.headers["Authorization"] for call in route.calls]
@@ -352,7 +351,7 @@ async def test_401_replay_in_asyncio(
         side_effect=[httpx.Response(401), httpx.Response(201, json={"id": 1})]
     )
     np = make_np()
-    response = await np.client.get_async_httpx_client().post("/parcels", json={"weight": 2})
+    response = await np.arequest("POST", "/parcels", json={"weight": 2})
     assert response.status_code == 201
     assert [json.loads(c.request.content) for c in route.calls] == [{"weight": 2}] * 2
     assert np_tokens.count == 2
@@ -370,9 +369,9 @@ async def test_a_second_401_raises_authentication_error(
     np = make_np()
     with pytest.raises(AuthenticationError) as caught:
         if asynchronous:
-            await np.client.get_async_httpx_client().get("/parcels")
+            await np.arequest("GET", "/parcels")
         else:
-            np.client.get_httpx_client().get("/parcels")
+            np.request("GET", "/parcels")
     assert route.call_count == 2, "replayed exactly once"
     assert np_tokens.count == 2
     assert caught.value.status_code == 401
@@ -399,9 +398,9 @@ async def test_a_request_is_replayed_once_in_all_across_retries(
     np = make_np()
     with pytest.raises(AuthenticationError):
         if asynchronous:
-            await np.client.get_async_httpx_client().get("/parcels")
+            await np.arequest("GET", "/parcels")
         else:
-            np.client.get_httpx_client().get("/parcels")
+            np.request("GET", "/parcels")
     assert route.call_count == 3, "max_retries + 1 attempts plus one replay at most"
     assert np_tokens.count == 2
     await np.aclose()
@@ -444,7 +443,7 @@ def test_concurrent_401s_for_one_token_cause_one_new_mint(
 
     def worker() -> None:
         barrier.wait(timeout=30)
-        statuses.append(np.client.get_httpx_client().get("/parcels").status_code)
+        statuses.append(np.request("GET", "/parcels").status_code)
 
     threads = [threading.Thread(target=worker) for _ in range(10)]
     for thread in threads:
@@ -468,9 +467,9 @@ async def test_shipyo_403_on_an_authorized_call_is_a_token_failure(
     )
     sh = make_sh()
     if asynchronous:
-        response = await sh.client.get_async_httpx_client().get("/api/Shipments")
+        response = await sh.arequest("GET", "/api/Shipments")
     else:
-        response = sh.client.get_httpx_client().get("/api/Shipments")
+        response = sh.request("GET", "/api/Shipments")
     assert response.status_code == 200
     assert route.call_count == 2
     assert sh_tokens.count == 2
@@ -484,7 +483,7 @@ def test_shipyo_403_twice_is_permission_denied(
         403, json={"success": False, "message": "Forbidden", "errors": None}
     )
     with pytest.raises(PermissionDeniedError):
-        make_sh().client.get_httpx_client().get("/api/Shipments")
+        make_sh().request("GET", "/api/Shipments")
     assert route.call_count == 2
 
 
@@ -493,7 +492,7 @@ def test_novapost_403_is_not_replayed(
 ) -> None:
     route = np_api.get("/parcels").respond(403, json={"errors": ["Forbidden"]})
     with pytest.raises(PermissionDeniedError):
-        make_np().client.get_httpx_client().get("/parcels")
+        make_np().request("GET", "/parcels")
     assert route.call_count == 1
     assert np_tokens.count == 1
 
@@ -504,7 +503,7 @@ def test_a_refused_api_key_fails_the_call_with_the_token_routes_error(
     route = np_api.get("/parcels").respond(200, json={})
     np = make_np(api_key="npk_wrong-key")
     with pytest.raises(AuthenticationError) as caught:
-        np.client.get_httpx_client().get("/parcels")
+        np.request("GET", "/parcels")
     assert caught.value.request is not None
     assert caught.value.request.url.path.endswith("/clients/authorization")
     assert route.call_count == 0
@@ -789,72 +788,60 @@ async def test_a_refused_body_is_read_up_to_64_kib_before_the_replay(
 # --- one async client per event loop ----------------------------------------------------
 
 
+def _clients() -> Clients:
+    return Clients(
+        base_url=NP_BASE, auth=None, timeout=httpx.Timeout(5), transport=None, async_transport=None
+    )
+
+
 def test_each_event_loop_gets_its_own_async_client(
     make_np: Callable[..., NovaPost], np_api: respx.MockRouter, np_tokens: TokenIssuer
 ) -> None:
-    np_api.get("/parcels").respond(200, json={})
-    np = make_np()
+    clients = _clients()
 
     async def use() -> httpx.AsyncClient:
-        client = np.client.get_async_httpx_client()
-        assert client is np.client.get_async_httpx_client()
-        await client.get("/parcels")
-        kept = np.client.carrier_clients
-        assert kept is not None and list(kept.values()) == [client], "closed loops' are dropped"
+        client = clients.for_loop()
+        assert client is clients.for_loop()
         return client
 
     first, second = asyncio.run(use()), asyncio.run(use())
-    assert first is not second
+    assert first is not second and first is not clients.unbound()
+    np_api.get("/parcels").respond(200, json={})
+    np = make_np()
+    for _ in range(2):  # a facade serves successive event loops, with one mint
+        asyncio.run(np.arequest("GET", "/parcels"))
     assert np_tokens.count == 1
 
 
-def test_aclose_closes_the_running_loops_client_only(make_np: Callable[..., NovaPost]) -> None:
-    np = make_np()
+def test_aclose_closes_the_running_loops_client_only() -> None:
+    clients = _clients()
     other = asyncio.new_event_loop()
     try:
 
         async def get() -> httpx.AsyncClient:
-            return np.client.get_async_httpx_client()
+            return clients.for_loop()
 
         kept = other.run_until_complete(get())
 
         async def close_here() -> httpx.AsyncClient:
-            mine = np.client.get_async_httpx_client()
-            await np.aclose()
+            mine = clients.for_loop()
+            await clients.aclose()
             return mine
 
         closed = asyncio.run(close_here())
         assert closed.is_closed and not kept.is_closed
-        other.run_until_complete(np.aclose())
+        other.run_until_complete(clients.aclose())
         assert kept.is_closed
     finally:
         other.close()
 
 
-def test_a_client_set_by_the_user_serves_every_loop(make_np: Callable[..., NovaPost]) -> None:
-    np = make_np()
-    custom = httpx.AsyncClient()
-    np.client.set_async_httpx_client(custom)
-
-    async def get() -> httpx.AsyncClient:
-        return np.client.get_async_httpx_client()
-
-    assert asyncio.run(get()) is custom and asyncio.run(get()) is custom
-    assert np.client.get_async_httpx_client() is custom
-
-
-async def test_a_with_headers_copy_has_its_own_async_clients(
-    make_np: Callable[..., NovaPost], np_api: respx.MockRouter, np_tokens: TokenIssuer
-) -> None:
-    route = np_api.get("/parcels").respond(200, json={})
-    np = make_np()
-    original = np.client.get_async_httpx_client()
-    copy: Any = np.client.with_headers({"X-Trace": "t1"})
-    assert copy.get_async_httpx_client() is not original
-    await copy.get_async_httpx_client().get("/parcels")
-    assert route.calls.last.request.headers["X-Trace"] == "t1"
-    await copy.aclose()
-    await np.aclose()
+async def test_a_closed_loop_client_is_replaced_on_next_use() -> None:
+    clients = _clients()
+    first = clients.for_loop()
+    await first.aclose()
+    assert clients.for_loop() is not first and not clients.for_loop().is_closed
+    await clients.aclose()
 
 
 @pytest.mark.parametrize("token", ["a b", "tok\r\nX-Evil: 1", "tok\x1b[31m", "tok\x7f", "ключ"])

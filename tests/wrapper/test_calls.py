@@ -222,8 +222,10 @@ def test_the_generated_functions_work_directly_with_the_client(
     np = make_np()
     assert isinstance(post_test_api_keys.sync(client=np.client, body=BODY), KeyResponse)
     np_api.post("/test-api-keys").respond(409, json={"success": False, "errors": ["Multiple"]})
-    with pytest.raises(errors.ConflictError):
-        post_test_api_keys.sync(client=np.client, body=BODY)
+    answer = post_test_api_keys.sync_detailed(client=np.client, body=BODY)  # as generated
+    assert answer.status_code == 409 and not isinstance(answer.parsed, KeyResponse)
+    with pytest.raises(errors.ConflictError):  # call() raises the typed error
+        np.call(post_test_api_keys, body=BODY)
 
 
 def test_jwt_of_a_token_route_without_a_token_is_a_validation_error(

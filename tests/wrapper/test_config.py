@@ -146,7 +146,7 @@ def test_a_local_base_url_is_used_as_given(clock: FakeClock, np_key: str) -> Non
         parcels = router.get("/parcels").respond(200, json={})
         with NovaPost(api_key=np_key, base_url=local + "/") as np:
             assert np.base_url == local
-            np.client.get_httpx_client().get("/parcels")
+            np.request("GET", "/parcels")
         assert str(issuer.requests[0].url).startswith(local + "/clients/authorization?")
         assert parcels.call_count == 1
 

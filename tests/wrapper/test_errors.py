@@ -57,9 +57,9 @@ async def test_novapost_status_maps_to_its_exception(
     np = make_np(max_retries=0)
     with pytest.raises(errors.APIStatusError) as caught:
         if asynchronous:
-            await np.client.get_async_httpx_client().get("/parcels")
+            await np.arequest("GET", "/parcels")
         else:
-            np.client.get_httpx_client().get("/parcels")
+            np.request("GET", "/parcels")
     assert type(caught.value) is cls
     assert caught.value.status_code == status
     assert caught.value.messages == [f"problem {status}"]
@@ -81,7 +81,7 @@ def test_shipyo_status_maps_to_its_exception(
         json={"success": False, "data": None, "message": "Errore", "errors": ["dettaglio"]},
     )
     with pytest.raises(errors.APIStatusError) as caught:
-        make_sh(max_retries=0).client.get_httpx_client().get("/api/Things")
+        make_sh(max_retries=0).request("GET", "/api/Things")
     assert type(caught.value) is cls
     assert caught.value.messages == ["Errore", "dettaglio"]
 
@@ -221,7 +221,7 @@ def test_non_json_error_bodies_still_give_the_typed_error(
     headers = {"content-type": content_type} if content_type else {}
     np_api.get("/parcels").respond(404, content=body, headers=headers)
     with pytest.raises(errors.NotFoundError) as caught:
-        make_np().client.get_httpx_client().get("/parcels")
+        make_np().request("GET", "/parcels")
     assert caught.value.body == body
 
 
@@ -231,11 +231,11 @@ def test_request_id_from_header_or_body(
     np_api.get("/a").respond(404, json={"errors": ["x"]}, headers={"X-Request-Id": "req-123"})
     np_api.get("/b").respond(404, json={"errors": ["x"], "traceId": "trace-9"})
     np_api.get("/c").respond(404, json={"errors": ["x"]})
-    client = make_np().client.get_httpx_client()
+    np = make_np()
     caught = []
     for path in ("/a", "/b", "/c"):
         with pytest.raises(errors.NotFoundError) as info:
-            client.get(path)
+            np.request("GET", path)
         caught.append(info.value)
     assert [error.request_id for error in caught] == ["req-123", "trace-9", None]
     assert str(caught[0]).endswith("(request id req-123)")
@@ -256,7 +256,7 @@ def test_rate_limit_error_exposes_retry_after_and_rate_limit_headers(
         },
     )
     with pytest.raises(errors.RateLimitError) as caught:
-        make_sh().client.get_httpx_client().get("/api/Things")
+        make_sh().request("GET", "/api/Things")
     error = caught.value
     assert (error.retry_after, error.limit, error.remaining, error.reset) == (
         120.0,
@@ -271,7 +271,7 @@ def test_rate_limit_error_without_headers(
 ) -> None:
     np_api.get("/parcels").respond(429, json={"errors": ["slow down"]})
     with pytest.raises(errors.RateLimitError) as caught:
-        make_np(max_retries=0).client.get_httpx_client().get("/parcels")
+        make_np(max_retries=0).request("GET", "/parcels")
     assert (caught.value.retry_after, caught.value.limit, caught.value.remaining) == (
         None,
         None,
@@ -303,9 +303,9 @@ async def test_transport_failures_become_connection_errors(
     np = make_np(max_retries=0)
     with pytest.raises(errors.APIConnectionError) as caught:
         if asynchronous:
-            await np.client.get_async_httpx_client().get("/parcels")
+            await np.arequest("GET", "/parcels")
         else:
-            np.client.get_httpx_client().get("/parcels")
+            np.request("GET", "/parcels")
     assert type(caught.value) is cls
     assert "GET /v.1.0/parcels" in str(caught.value)
     assert caught.value.request is not None

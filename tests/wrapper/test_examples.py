@@ -62,16 +62,14 @@ def test_readme_examples(
         print(jwt_response.jwt[:10])
         same = get_clients_authorization.sync(client=np.client, api_key="your-novapost-key")
         assert same is not None
-        shipments = np.client.get_httpx_client().get("/shipments").json()
+        shipments = np.request("GET", "/shipments").json()
         assert shipments == {"items": []}
 
     # --- README: asyncio ------------------------------------------------------------------
     async def main() -> None:
         async with NovaPost() as np:
             token = await np.ajwt()
-            answers = await asyncio.gather(
-                *(np.client.get_async_httpx_client().get("/shipments") for _ in range(10))
-            )
+            answers = await asyncio.gather(*(np.arequest("GET", "/shipments") for _ in range(10)))
             assert token and all(a.status_code == 200 for a in answers)
 
     asyncio.run(main())
@@ -82,7 +80,7 @@ def test_readme_examples(
     servers.get(f"{NP_BASE}/shipments/42").respond(404, json={"errors": ["Not found"]})
     with NovaPost() as np:
         try:
-            np.client.get_httpx_client().get("/shipments/42")
+            np.request("GET", "/shipments/42")
         except errors.RateLimitError as e:
             print("slow down for", e.retry_after)
         except errors.APIStatusError as e:

@@ -6,12 +6,12 @@ import dataclasses
 import subprocess
 import sys
 from collections.abc import Callable
+from typing import Any
 
 import httpx
 import pytest
 import respx
 from carriers import NovaPost, Options, Shipyo, errors
-from carriers._http import AsyncCarrierClient, CarrierClient
 from carriers.options import OptionArgs
 
 from .conftest import Sleeper, TokenIssuer
@@ -64,39 +64,47 @@ def test_with_options_shares_the_token_and_the_connections(
     np_api: respx.MockRouter,
     np_tokens: TokenIssuer,
     sleeper: Sleeper,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    opened: list[httpx.Client] = []
+
+    class Counted(httpx.Client):
+        def __init__(self, **kwargs: Any) -> None:
+            opened.append(self)
+            super().__init__(**kwargs)
+
+    monkeypatch.setattr(httpx, "Client", Counted)
     np = make_np(max_retries=2)
     route = np_api.get("/parcels").respond(503)
     patient = np.with_options(max_retries=4, timeout=60)
     assert patient.options.max_retries == 4 and np.options.max_retries == 2
     assert patient.jwt() == np.jwt() and np_tokens.count == 1
     with pytest.raises(errors.ServiceUnavailableError):
-        patient.client.get_httpx_client().get("/parcels")
+        patient.request("GET", "/parcels")
     assert route.call_count == 5
-    assert patient.client.get_httpx_client().timeout == httpx.Timeout(60.0)
-    # The copy borrows the original's transport (one pool), and closing it leaves the
-    # original working.
-    borrowed = patient.client.get_httpx_client()._transport
-    assert borrowed._transport is np.client.get_httpx_client()._transport  # type: ignore[attr-defined]
+    assert route.calls.last.request.extensions["timeout"] == httpx.Timeout(60.0).as_dict()
+    # One pool: the copy sends through the original's client, and closing the copy
+    # leaves the original working.
+    assert len(opened) == 1
     patient.close()
     route.respond(200, json={})
-    assert np.client.get_httpx_client().get("/parcels").status_code == 200
-    assert np_tokens.count == 1
+    assert np.request("GET", "/parcels").status_code == 200
+    assert np_tokens.count == 1 and len(opened) == 1
 
 
-def _bounds(http: object) -> tuple[float | None, int]:
-    assert isinstance(http, (CarrierClient, AsyncCarrierClient))
-    return http.deadline, http.max_response_bytes
-
-
-async def test_deadline_and_size_limit_reach_both_http_clients(np_key: str) -> None:
-    np = NovaPost(api_key=np_key, deadline=5, max_response_bytes=1000)
-    assert _bounds(np.client.get_httpx_client()) == (5.0, 1000)
-    assert _bounds(np.client.get_async_httpx_client()) == (5.0, 1000)
-    copy = np.with_options(deadline=None, max_response_bytes=2000)
-    assert _bounds(copy.client.get_httpx_client()) == (None, 2000)
-    default = NovaPost(api_key=np_key)
-    assert _bounds(default.client.get_httpx_client()) == (120.0, 10 * 1024 * 1024)
+async def test_deadline_and_size_limit_reach_sync_and_async_calls_and_copies(
+    make_np: Callable[..., NovaPost], np_api: respx.MockRouter, np_tokens: TokenIssuer
+) -> None:
+    np_api.get("/parcels").respond(200, content=b"x" * 1500)
+    np = make_np(max_response_bytes=1000)
+    with pytest.raises(errors.ResponseTooLargeError):
+        np.request("GET", "/parcels")
+    with pytest.raises(errors.ResponseTooLargeError):
+        await np.arequest("GET", "/parcels")
+    larger = np.with_options(max_response_bytes=2000)
+    assert len(larger.request("GET", "/parcels").content) == 1500
+    assert len((await larger.arequest("GET", "/parcels")).content) == 1500
+    assert NovaPost(api_key="k-1234").options.deadline == 120.0
     await np.aclose()
 
 
@@ -108,9 +116,9 @@ def test_max_response_bytes_applies_to_every_call(
         make_np(max_response_bytes=50).jwt()  # a minted token's body counts too
     assert caught.value.limit == 50
     np = make_np(max_response_bytes=10_000)
-    assert np.client.get_httpx_client().get("/parcels").json() == {"items": ["x" * 100]}
+    assert np.request("GET", "/parcels").json() == {"items": ["x" * 100]}
     with pytest.raises(errors.ResponseTooLargeError):
-        np.with_options(max_response_bytes=50).client.get_httpx_client().get("/parcels")
+        np.with_options(max_response_bytes=50).request("GET", "/parcels")
 
 
 def test_with_options_keeps_the_carrier_settings(sh_key: str) -> None:

@@ -182,7 +182,7 @@ def _np_mint_timeout(np: NovaPost, api: respx.MockRouter, tokens: TokenIssuer) -
 @np_scenario("mint 503 after retries")
 def _np_mint_503(np: NovaPost, api: respx.MockRouter, tokens: TokenIssuer) -> object:
     api.get("/clients/authorization").mock(side_effect=hostile(503))
-    return np.client.get_httpx_client().get("/parcels")
+    return np.request("GET", "/parcels")
 
 
 @np_scenario("mint body invalid")
@@ -208,7 +208,7 @@ def _np_bad_date(np: NovaPost, api: respx.MockRouter, tokens: TokenIssuer) -> ob
 @np_scenario("401 twice")
 def _np_401_twice(np: NovaPost, api: respx.MockRouter, tokens: TokenIssuer) -> object:
     api.get("/parcels").mock(side_effect=hostile(401))
-    return np.client.get_httpx_client().get("/parcels")
+    return np.request("GET", "/parcels")
 
 
 for _status in (400, 403, 404, 409, 422, 429, 500, 503):
@@ -218,13 +218,13 @@ for _status in (400, 403, 404, 409, 422, 429, 500, 503):
         np: NovaPost, api: respx.MockRouter, tokens: TokenIssuer, status: int = _status
     ) -> object:
         api.get("/parcels").mock(side_effect=hostile(status, {"Retry-After": "999"}))
-        return np.client.get_httpx_client().get("/parcels", params={"apiKey": np._api_key})
+        return np.request("GET", "/parcels", params={"apiKey": np._api_key})
 
 
 @np_scenario("connect error")
 def _np_connect(np: NovaPost, api: respx.MockRouter, tokens: TokenIssuer) -> object:
     api.get("/parcels").mock(side_effect=raising(httpx.ConnectError))
-    return np.client.get_httpx_client().get("/parcels")
+    return np.request("GET", "/parcels")
 
 
 @np_scenario("read timeout, async")
@@ -235,9 +235,9 @@ def _np_read_timeout(np: NovaPost, api: respx.MockRouter, tokens: TokenIssuer) -
 
     async def run() -> object:
         try:
-            return await np.client.get_async_httpx_client().get("/parcels")
+            return await np.arequest("GET", "/parcels")
         finally:
-            await np.client.aclose()
+            await np.aclose()
 
     return asyncio.run(run())
 
@@ -257,25 +257,25 @@ def _sh_mint_403(sh: Shipyo, api: respx.MockRouter, tokens: TokenIssuer) -> obje
 @sh_scenario("403 twice")
 def _sh_403_twice(sh: Shipyo, api: respx.MockRouter, tokens: TokenIssuer) -> object:
     api.get("/api/Shipments").mock(side_effect=hostile(403))
-    return sh.client.get_httpx_client().get("/api/Shipments")
+    return sh.request("GET", "/api/Shipments")
 
 
 @sh_scenario("401 twice")
 def _sh_401_twice(sh: Shipyo, api: respx.MockRouter, tokens: TokenIssuer) -> object:
     api.get("/api/Shipments").mock(side_effect=hostile(401))
-    return sh.client.get_httpx_client().get("/api/Shipments")
+    return sh.request("GET", "/api/Shipments")
 
 
 @sh_scenario("500")
 def _sh_500(sh: Shipyo, api: respx.MockRouter, tokens: TokenIssuer) -> object:
     api.get("/api/Shipments").mock(side_effect=hostile(500))
-    return sh.client.get_httpx_client().get("/api/Shipments")
+    return sh.request("GET", "/api/Shipments")
 
 
 @sh_scenario("read error")
 def _sh_read_error(sh: Shipyo, api: respx.MockRouter, tokens: TokenIssuer) -> object:
     api.get("/api/Shipments").mock(side_effect=raising(httpx.ReadError))
-    return sh.client.get_httpx_client().get("/api/Shipments")
+    return sh.request("GET", "/api/Shipments")
 
 
 @sh_scenario("invalid token body")
@@ -443,9 +443,9 @@ def test_real_http_debug_logs_of_httpx_and_httpcore_leak_nothing(
     debug_logs: pytest.LogCaptureFixture,
 ) -> None:
     with NovaPost(api_key=np_key, base_url=real_server, max_retries=1) as np:
-        assert np.client.get_httpx_client().get("/protected").json() == {"ok": True}
+        assert np.request("GET", "/protected").json() == {"ok": True}
         with pytest.raises(errors.InternalServerError) as caught:
-            np.client.get_httpx_client().get("/other")
+            np.request("GET", "/other")
     secrets = [np_key, _Handler.token]
     assert_clean(texts_of(caught.value, np) + log_texts(debug_logs), secrets)
     names = {r.name for r in debug_logs.records}

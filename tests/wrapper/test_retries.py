@@ -31,7 +31,7 @@ def test_retryable_statuses_are_retried_max_retries_times(
 ) -> None:
     route = np_api.route(method=method, path="/parcels").respond(status)
     with pytest.raises(errors.APIStatusError) as caught:
-        make_np().client.get_httpx_client().request(method, "/parcels")
+        make_np().request(method, "/parcels")
     assert caught.value.status_code == status
     assert route.call_count == 3  # one call and the default two retries
     assert len(sleeper.delays) == 2
@@ -46,7 +46,7 @@ def test_max_retries_is_the_number_of_retries(
 ) -> None:
     route = np_api.get("/parcels").respond(500)
     with pytest.raises(errors.InternalServerError):
-        make_np(max_retries=max_retries).client.get_httpx_client().get("/parcels")
+        make_np(max_retries=max_retries).request("GET", "/parcels")
     assert route.call_count == max_retries + 1
 
 
@@ -56,7 +56,7 @@ def test_a_retry_that_succeeds_returns_the_response(
     route = np_api.get("/parcels").mock(
         side_effect=[httpx.Response(503), httpx.Response(502), httpx.Response(200, json=[1])]
     )
-    assert make_np().client.get_httpx_client().get("/parcels").json() == [1]
+    assert make_np().request("GET", "/parcels").json() == [1]
     assert route.call_count == 3
     assert np_tokens.count == 1, "a retry reuses the token"
 
@@ -71,7 +71,7 @@ def test_other_statuses_are_not_retried(
 ) -> None:
     route = np_api.get("/parcels").respond(status)
     with pytest.raises(errors.APIStatusError):
-        make_np().client.get_httpx_client().get("/parcels")
+        make_np().request("GET", "/parcels")
     assert route.call_count == (2 if status == 401 else 1)  # 401: the auth replay only
     assert sleeper.delays == []
 
@@ -85,7 +85,7 @@ def test_non_idempotent_requests_are_not_retried_on_status(
 ) -> None:
     route = np_api.route(method=method, path="/parcels").respond(503)
     with pytest.raises(errors.ServiceUnavailableError):
-        make_np().client.get_httpx_client().request(method, "/parcels", json={})
+        make_np().request(method, "/parcels", json={})
     assert route.call_count == 1
 
 
@@ -94,7 +94,7 @@ def test_non_idempotent_requests_are_not_retried_after_a_read_error(
 ) -> None:
     route = np_api.post("/parcels").mock(side_effect=httpx.ReadTimeout("slow"))
     with pytest.raises(errors.APITimeoutError):
-        make_np().client.get_httpx_client().post("/parcels", json={})
+        make_np().request("POST", "/parcels", json={})
     assert route.call_count == 1
 
 
@@ -106,7 +106,7 @@ def test_connect_errors_are_retried_for_every_method(
     route = np_api.route(method=method, path="/parcels").mock(
         side_effect=[httpx.ConnectError("refused"), httpx.Response(200, json={})]
     )
-    response = make_np().client.get_httpx_client().request(method, "/parcels")
+    response = make_np().request(method, "/parcels")
     assert response.status_code == 200
     assert route.call_count == 2
 
@@ -124,7 +124,7 @@ async def test_read_failures_of_idempotent_requests_are_retried(
     route = np_api.get("/parcels").mock(side_effect=exception)
     np = make_np()
     with pytest.raises(errors.APIConnectionError):
-        await np.client.get_async_httpx_client().get("/parcels")
+        await np.arequest("GET", "/parcels")
     assert route.call_count == 3
     await np.aclose()
 
@@ -138,7 +138,7 @@ def test_backoff_is_exponential_and_bounded_at_the_top_of_the_jitter(
     np_api.get("/parcels").respond(500)
     policy = RetryPolicy(base_delay=0.5, max_delay=3.0)
     with pytest.raises(errors.InternalServerError):
-        make_np(max_retries=5, retry_policy=policy).client.get_httpx_client().get("/parcels")
+        make_np(max_retries=5, retry_policy=policy).request("GET", "/parcels")
     assert sleeper.delays == [0.5, 1.0, 2.0, 3.0, 3.0]
 
 
@@ -150,7 +150,7 @@ def test_backoff_at_the_bottom_of_the_jitter_is_zero(
 ) -> None:
     np_api.get("/parcels").respond(500)
     with pytest.raises(errors.InternalServerError):
-        make_np(jitter=lambda low, high: low).client.get_httpx_client().get("/parcels")
+        make_np(jitter=lambda low, high: low).request("GET", "/parcels")
     assert sleeper.delays == [0.0, 0.0]
 
 
@@ -182,7 +182,7 @@ def test_retry_after_seconds_is_honoured(
             httpx.Response(200, json={}),
         ]
     )
-    make_np().client.get_httpx_client().get("/parcels")
+    make_np().request("GET", "/parcels")
     assert sleeper.delays == [7.0, 1.5]
 
 
@@ -197,7 +197,7 @@ def test_retry_after_http_date_is_read_against_the_clock(
     np_api.get("/parcels").mock(
         side_effect=[httpx.Response(503, headers={"Retry-After": when}), httpx.Response(200)]
     )
-    make_np().client.get_httpx_client().get("/parcels")
+    make_np().request("GET", "/parcels")
     assert sleeper.delays == [12.0]
 
 
@@ -209,7 +209,7 @@ def test_a_retry_after_above_the_cap_is_not_waited(
 ) -> None:
     route = np_api.get("/parcels").respond(429, headers={"Retry-After": "61"})
     with pytest.raises(errors.RateLimitError) as caught:
-        make_np().client.get_httpx_client().get("/parcels")
+        make_np().request("GET", "/parcels")
     assert route.call_count == 1
     assert sleeper.delays == []
     assert caught.value.retry_after == 61.0
@@ -224,7 +224,7 @@ def test_the_retry_after_cap_is_configurable_and_inclusive(
     np_api.get("/parcels").respond(429, headers={"Retry-After": "10"})
     np = make_np(retry_policy=RetryPolicy(max_retry_after=10.0))
     with pytest.raises(errors.RateLimitError):
-        np.client.get_httpx_client().get("/parcels")
+        np.request("GET", "/parcels")
     assert sleeper.delays == [10.0, 10.0]
 
 
@@ -238,7 +238,7 @@ def test_an_unusable_retry_after_falls_back_to_backoff(
 ) -> None:
     np_api.get("/parcels").respond(503, headers={"Retry-After": value})
     with pytest.raises(errors.ServiceUnavailableError):
-        make_np().client.get_httpx_client().get("/parcels")
+        make_np().request("GET", "/parcels")
     expected = [0.0, 0.0] if value == "-5" else [0.5, 1.0]  # a past time means "now"
     assert sleeper.delays == expected
 
@@ -310,7 +310,7 @@ def test_retries_inside_a_mint_are_not_multiplied_by_the_outer_request(
     mint = np_api.get("/clients/authorization").respond(500)
     parcels = np_api.get("/parcels").respond(200)
     with pytest.raises(errors.InternalServerError):
-        make_np().client.get_httpx_client().get("/parcels")
+        make_np().request("GET", "/parcels")
     assert mint.call_count == 3
     assert parcels.call_count == 0
 
@@ -326,7 +326,7 @@ def test_a_retry_whose_wait_would_pass_the_deadline_is_not_made(
 ) -> None:
     route = np_api.get("/parcels").respond(503, headers={"Retry-After": "7"})
     with pytest.raises(errors.ServiceUnavailableError) as caught:
-        make_np(deadline=5).client.get_httpx_client().get("/parcels")
+        make_np(deadline=5).request("GET", "/parcels")
     assert route.call_count == 1
     assert sleeper.delays == []
     assert caught.value.__notes__ == ["not retried: waiting 7.00 s would pass the call's deadline"]
@@ -341,7 +341,7 @@ def test_retries_whose_waits_fit_the_deadline_are_made(
     """The fake sleeps take no time: each wait of 4 s fits a 5 s deadline."""
     route = np_api.get("/parcels").respond(503, headers={"Retry-After": "4"})
     with pytest.raises(errors.ServiceUnavailableError) as caught:
-        make_np(deadline=5).client.get_httpx_client().get("/parcels")
+        make_np(deadline=5).request("GET", "/parcels")
     assert route.call_count == 3
     assert sleeper.delays == [4.0, 4.0]
     assert not getattr(caught.value, "__notes__", None), "max_retries ended it, not the deadline"
@@ -359,9 +359,9 @@ async def test_a_backoff_past_the_deadline_is_not_waited_after_a_transport_error
     np = make_np(deadline=5, retry_policy=RetryPolicy(base_delay=6.0, max_delay=6.0))
     with pytest.raises(errors.APIConnectionError) as caught:
         if asynchronous:
-            await np.client.get_async_httpx_client().get("/parcels")
+            await np.arequest("GET", "/parcels")
         else:
-            np.client.get_httpx_client().get("/parcels")
+            np.request("GET", "/parcels")
     assert route.call_count == 1
     assert sleeper.delays == []
     assert "deadline" in caught.value.__notes__[0]
@@ -376,7 +376,7 @@ def test_without_a_deadline_max_retries_alone_decides(
 ) -> None:
     np_api.get("/parcels").respond(503, headers={"Retry-After": "50"})
     with pytest.raises(errors.ServiceUnavailableError):
-        make_np(deadline=None).client.get_httpx_client().get("/parcels")
+        make_np(deadline=None).request("GET", "/parcels")
     assert sleeper.delays == [50.0, 50.0]
 
 

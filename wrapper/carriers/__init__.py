@@ -4,6 +4,8 @@ from carriers import NovaPost, Shipyo
 
 np = NovaPost(api_key="...")          # or NOVAPOST_API_KEY; environment="production"
 np.jwt()                              # a valid JWT, minted or cached
+np.call(endpoint, **arguments)        # a generated endpoint: its 2xx model, or a typed error
+np.request("GET", "/path")            # any other request, sent the same way
 np.client                             # novapost_client.AuthenticatedClient, auth installed
 sh = Shipyo(api_key="ak_...")         # or SHIPYO_API_KEY; environment="staging"
 

@@ -1,8 +1,14 @@
-"""What every facade shares: options, the generated client, typed calls, copies, closing."""
+"""What every facade shares: options, typed calls, raw requests, copies, closing.
+
+A call reads in one screen: ``call()`` builds the request with the generated
+module (``build_request``), ``_loop.send`` sends it through the facade's stock httpx
+client (auth, retries, deadline, origin rule, size limit, typed errors), and the
+generated parser reads the 2xx response (``_calls``).
+"""
 
 from __future__ import annotations
 
-import threading
+import importlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from types import TracebackType
 from typing import Any, ClassVar, Generic, ParamSpec, Protocol, Self, TypeVar, Unpack, overload
@@ -11,10 +17,11 @@ import httpx
 
 from . import _config, _hooks, _pagination, token_cache
 from ._calls import Parsed, acall_endpoint, call_endpoint
-from ._generated import carrier_client_class
+from ._clients import Clients
+from ._loop import RequestArgs, Sending, asend, send
 from ._pagination import PagedEndpoint
 from ._raw import RawCalls, RawResponse
-from .auth import JWTAuth
+from .auth import JWTAuth, origin_of
 from .options import OptionArgs, Options
 from .redaction import install_redaction, register_secret
 from .registry import CarrierInfo
@@ -40,94 +47,32 @@ class Endpoint(Protocol[P, T_co]):
     def facade_call(self) -> Callable[P, T_co]: ...
 
 
-class _Shared(httpx.BaseTransport):
-    """A transport lent to a ``with_options()`` copy: the owner closes it, not the copy."""
-
-    def __init__(self, transport: httpx.BaseTransport) -> None:
-        self._transport = transport
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        return self._transport.handle_request(request)
-
-
-class _Pool(httpx.BaseTransport):
-    """httpx's default sync transport, opened on first use: the facade holds its own
-    reference, so that ``with_options()`` copies share the pool without reaching into
-    the httpx client for it."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._opened: httpx.HTTPTransport | None = None
-
-    def _open(self) -> httpx.HTTPTransport:
-        with self._lock:
-            if self._opened is None:
-                self._opened = httpx.HTTPTransport()  # httpx.Client's own default
-            return self._opened
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        return (self._opened or self._open()).handle_request(request)
-
-    def close(self) -> None:
-        with self._lock:
-            opened, self._opened = self._opened, None
-        if opened is not None:
-            opened.close()
-
-
-class _AsyncShared(httpx.AsyncBaseTransport):
-    def __init__(self, transport: httpx.AsyncBaseTransport) -> None:
-        self._transport = transport
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        return await self._transport.handle_async_request(request)
-
-
-def build_client(
-    package: str,
-    *,
-    base_url: str,
-    hooks: _hooks.Hooks,
-    options: Options,
-    retry_policy: RetryPolicy,
-    auth: httpx.Auth | None,
-    transport: httpx.BaseTransport | None = None,
-    async_transport: httpx.AsyncBaseTransport | None = None,
-) -> Any:
-    """A generated client whose HTTP clients carry ``auth``, retries, typed errors and
-    the options' bounds (``deadline``, ``max_response_bytes``).
-
-    ``raise_on_unexpected_status`` makes an undocumented 2xx status an error
-    instead of a silent ``None``; non-2xx statuses never reach the generated code.
-    """
+def sending(options: Options, hooks: _hooks.Hooks, policy: RetryPolicy, base_url: str) -> Sending:
+    """How calls with ``options`` are sent (``_loop``): retries, deadline, size limit."""
     retrier = Retrier(
         options.max_retries,
-        options.retry_policy or retry_policy,
+        options.retry_policy or policy,
         sleep=hooks.sleep,
         async_sleep=hooks.async_sleep,
         uniform=hooks.jitter,
         clock=hooks.clock,
     )
-    args: dict[str, Any] = {
-        "retrier": retrier,
-        "max_response_bytes": options.max_response_bytes,
-        "deadline": options.deadline,
-    }
-    if auth is not None:
-        args["auth"] = auth
-    transport = transport or options.transport
-    async_transport = async_transport or options.async_transport
-    if transport is not None:
-        args["transport"] = transport
-    if async_transport is not None:
-        args["async_transport"] = async_transport
-    return carrier_client_class(package)(
-        base_url=base_url,
-        token="",  # unused: the auth flow sets the header per request
-        prefix="",
+    return Sending(
+        retrier=retrier,
+        deadline=options.deadline,
+        max_response_bytes=options.max_response_bytes,
         timeout=options.httpx_timeout,
-        raise_on_unexpected_status=True,
-        httpx_args=args,
+        home=origin_of(base_url),
+    )
+
+
+def clients(base_url: str, options: Options, auth: httpx.Auth | None) -> Clients:
+    return Clients(
+        base_url=base_url,
+        auth=auth,
+        timeout=options.httpx_timeout,
+        transport=options.transport,
+        async_transport=options.async_transport,
     )
 
 
@@ -142,7 +87,6 @@ class Carrier(Generic[ClientT]):
     RETRY_POLICY: ClassVar[RetryPolicy] = RetryPolicy()
 
     _auth: JWTAuth
-    _client: ClientT
 
     def __init__(
         self,
@@ -161,11 +105,11 @@ class Carrier(Generic[ClientT]):
         self._hooks = _hooks.current()
         self._token_cache = token_cache.resolve(self._options.token_cache)
         self._auth = self._make_auth()
-        self._pool: httpx.BaseTransport = self._options.transport or _Pool()
-        """The sync transport: this facade's (closed with it) or lent by the one it
-        was copied from (``_lent``)."""
-        self._lent: tuple[bool, httpx.AsyncBaseTransport | None] = (False, None)
-        self._client = self._build()
+        self._sending = sending(self._options, self._hooks, self.RETRY_POLICY, self._base_url)
+        self._clients = clients(self._base_url, self._options, self._auth)
+        self._owns_clients = True
+        """False in a ``with_options()`` copy that shares its original's clients."""
+        self._generated: tuple[ClientT, Clients] | None = None
 
     def _make_auth(self) -> JWTAuth:
         raise NotImplementedError
@@ -194,20 +138,6 @@ class Carrier(Generic[ClientT]):
         )
         return name, url
 
-    def _build(self) -> ClientT:
-        lent, async_ = self._lent
-        client: ClientT = build_client(
-            self.INFO.package,
-            base_url=self._base_url,
-            hooks=self._hooks,
-            options=self._options,
-            retry_policy=self.RETRY_POLICY,
-            auth=self._auth,
-            transport=_Shared(self._pool) if lent else self._pool,
-            async_transport=_AsyncShared(async_) if async_ is not None else None,
-        )
-        return client
-
     # --- public surface ------------------------------------------------------------------
 
     @property
@@ -227,8 +157,27 @@ class Carrier(Generic[ClientT]):
 
     @property
     def client(self) -> ClientT:
-        """The generated ``AuthenticatedClient``, auth, retries and typed errors installed."""
-        return self._client
+        """The generated ``AuthenticatedClient``, whose httpx clients send the JWT: for
+        the generated functions as they are (a documented error status is returned as
+        its model). Retries, the deadline and typed errors are ``call()``'s and
+        ``request()``'s. Its httpx clients are its own, opened on first use: the
+        generated ``with_headers()`` changes them in place, never ``call()``'s. Its
+        copies (``with_headers()``...) open theirs with the auth flow and httpx's
+        default transports."""
+        if self._generated is None:
+            http = clients(self._base_url, self._options, self._auth)
+            generated = importlib.import_module(self.INFO.package).AuthenticatedClient(
+                base_url=self._base_url,
+                token="",  # unused: the auth flow sets the header per request
+                prefix="",
+                timeout=self._options.httpx_timeout,
+                raise_on_unexpected_status=True,
+                httpx_args={"auth": self._auth},  # for its copies (``with_headers()``...)
+            )
+            generated.set_httpx_client(http.sync())
+            generated.set_async_httpx_client(http.unbound())
+            self._generated = (generated, http)
+        return self._generated[0]
 
     @property
     def auth(self) -> JWTAuth:
@@ -236,25 +185,23 @@ class Carrier(Generic[ClientT]):
         return self._auth
 
     def with_options(self, **changes: Unpack[OptionArgs]) -> Self:
-        """A copy with other options that shares this facade's JWT and sync connections.
+        """A copy with other options that shares this facade's JWT and connections.
 
         ``np.with_options(timeout=120).call(...)``: nothing is minted again and, unless
-        a transport is given, no sync connection pool is opened; closing the copy
-        leaves this facade and its connections open. Async connections belong to an
-        event loop, so the copy opens its own per loop (close it with ``aclose()``),
-        except on an ``async_transport`` given in the options, which it shares.
+        a transport is given, no connection pool is opened; closing the copy leaves
+        this facade and its connections open.
         """
         options = self._options.replace(changes)
         copy = object.__new__(type(self))
         copy.__dict__.update(self.__dict__)
         copy._options = options
-        if "transport" in changes:
-            copy._pool = options.transport or _Pool()
-        copy._lent = (
-            "transport" not in changes,
-            None if "async_transport" in changes else self._options.async_transport,
-        )
-        copy._client = copy._build()
+        copy._sending = sending(options, self._hooks, self.RETRY_POLICY, self._base_url)
+        copy._generated = None
+        if "transport" in changes or "async_transport" in changes:
+            copy._clients = clients(self._base_url, options, self._auth)
+            copy._owns_clients = True
+        else:
+            copy._owns_clients = False
         return copy
 
     def jwt(self) -> str:
@@ -286,7 +233,13 @@ class Carrier(Generic[ClientT]):
 
     def _raw_call(self, endpoint: object, kwargs: dict[str, Any]) -> RawResponse[Any]:
         strict = self._options.strict_responses
-        return call_endpoint(self._client, endpoint, self.INFO.package, kwargs, strict=strict)
+        return call_endpoint(self._send, endpoint, self.INFO.package, kwargs, strict=strict)
+
+    def _send(self, args: dict[str, Any]) -> httpx.Response:
+        return send(self._clients.sync(), self._sending, args)
+
+    async def _asend(self, args: dict[str, Any]) -> httpx.Response:
+        return await asend(self._clients.for_loop(), self._sending, args)
 
     @overload
     async def acall(self, endpoint: Endpoint[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T: ...
@@ -300,8 +253,50 @@ class Carrier(Generic[ClientT]):
 
     async def _raw_acall(self, endpoint: object, kwargs: dict[str, Any]) -> RawResponse[Any]:
         strict = self._options.strict_responses
-        return await acall_endpoint(
-            self._client, endpoint, self.INFO.package, kwargs, strict=strict
+        return await acall_endpoint(self._asend, endpoint, self.INFO.package, kwargs, strict=strict)
+
+    def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        follow_redirects: bool | None = None,
+        stream: bool = False,
+        **args: Unpack[RequestArgs],
+    ) -> httpx.Response:
+        """Send any request of the API (a path relative to ``base_url``, or a URL) as
+        ``call()`` sends an endpoint's: the JWT, retries, deadline, origin rule, size
+        limit. Returns the 2xx response, body read; raises a ``carriers.errors`` error.
+
+        ``args`` are ``httpx.Client.request``'s (``params``, ``headers``, ``json``,
+        ``content``, ``timeout``...). ``follow_redirects`` (default: not followed)
+        follows them here, each hop to another origin without credentials.
+        ``stream=True`` leaves a 2xx body unread: bounding it is then the caller's job.
+        """
+        return send(
+            self._clients.sync(),
+            self._sending,
+            {"method": method, "url": url, **args},
+            follow_redirects=follow_redirects,
+            stream=stream,
+        )
+
+    async def arequest(
+        self,
+        method: str,
+        url: str,
+        *,
+        follow_redirects: bool | None = None,
+        stream: bool = False,
+        **args: Unpack[RequestArgs],
+    ) -> httpx.Response:
+        """``request`` for asyncio."""
+        return await asend(
+            self._clients.for_loop(),
+            self._sending,
+            {"method": method, "url": url, **args},
+            follow_redirects=follow_redirects,
+            stream=stream,
         )
 
     @property
@@ -340,13 +335,17 @@ class Carrier(Generic[ClientT]):
 
     def close(self) -> None:
         """Close the sync HTTP client (use ``aclose`` when the async one was used)."""
-        client: Any = self._client
-        client.close()
+        if self._owns_clients:
+            self._clients.close()
+        if self._generated is not None:
+            self._generated[1].close()
 
     async def aclose(self) -> None:
-        """Close both HTTP clients."""
-        client: Any = self._client
-        await client.aclose()
+        """Close the running loop's HTTP client and the sync one."""
+        if self._owns_clients:
+            await self._clients.aclose()
+        if self._generated is not None:
+            await self._generated[1].aclose()
 
     def __enter__(self) -> Self:
         return self

@@ -30,7 +30,7 @@ import re
 import sys
 import types
 import typing
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from http import HTTPStatus
 from types import ModuleType
 from typing import Any, Literal, Protocol, TypeVar
@@ -222,28 +222,36 @@ def _unexpected_status(module: ModuleType) -> type[Exception]:
     return found
 
 
+Send = Callable[[dict[str, Any]], httpx.Response]
+"""The request loop of a facade: ``httpx.Client.request``'s arguments in, a 2xx out."""
+AsyncSend = Callable[[dict[str, Any]], Awaitable[httpx.Response]]
+
+
 def call_endpoint(
-    client: Any, endpoint: object, package: str, kwargs: Mapping[str, Any], *, strict: bool = True
+    send: Send, endpoint: object, package: str, kwargs: Mapping[str, Any], *, strict: bool = True
 ) -> RawResponse[Any]:
-    """Build ``endpoint``'s request from ``kwargs``, send it with the client's httpx
-    client, parse the response with the generated parser: the response and its model.
+    """Build ``endpoint``'s request from ``kwargs``, ``send`` it, parse the response with
+    the generated parser: the response and its model.
 
     ``strict``: a body that does not fit the spec raises ``ResponseValidationError``;
     otherwise it is returned as far as it parsed, with a warning.
     """
     module = _resolve(endpoint, "sync_detailed", package)
-    request = module.build_request(**kwargs)
-    response = client.get_httpx_client().request(**request)
+    response = send(module.build_request(**kwargs))
     return _parse(module, response, strict)
 
 
 async def acall_endpoint(
-    client: Any, endpoint: object, package: str, kwargs: Mapping[str, Any], *, strict: bool = True
+    send: AsyncSend,
+    endpoint: object,
+    package: str,
+    kwargs: Mapping[str, Any],
+    *,
+    strict: bool = True,
 ) -> RawResponse[Any]:
-    """``call_endpoint`` for asyncio, over the client's async httpx client."""
+    """``call_endpoint`` for asyncio."""
     module = _resolve(endpoint, "asyncio_detailed", package)
-    request = module.build_request(**kwargs)
-    response = await client.get_async_httpx_client().request(**request)
+    response = await send(module.build_request(**kwargs))
     return _parse(module, response, strict)
 
 

@@ -2,16 +2,19 @@
 
 httpx's timeouts bound each phase (connect, write, each read, pool); a call can
 still last far longer (a mint behind others, retries, a body trickling one byte
-per read). ``CarrierClient.send()`` opens a :func:`scope` with the call's
-``deadline`` option; everything below it (the auth flow waiting for a mint, the
-mint's own requests, retry sleeps, reading the body) asks :func:`remaining` and
-stops with ``APITimeoutError`` when nothing is left. Scopes nest: an inner one
+per read). The request loop (``_loop``) opens a scope with the call's ``deadline``
+option; everything below it (the auth flow waiting for a mint, the mint's own
+requests, retry sleeps, reading the body) asks :func:`remaining` and stops with
+``APITimeoutError`` when nothing is left, and each hop's timeouts are cut to the
+time left (:func:`cut_timeouts`). Scopes nest: an inner one
 never extends the outer deadline. Monotonic time, so wall clock jumps do not count.
 """
 
 from __future__ import annotations
 
+import math
 import time
+from collections.abc import Mapping
 from contextvars import ContextVar, Token
 
 import httpx
@@ -19,7 +22,17 @@ import httpx
 from .errors import APITimeoutError
 from .redaction import safe_request
 
-__all__ = ["current", "enter", "expired", "leave", "reached", "remaining", "scope"]
+__all__ = [
+    "current",
+    "cut_timeouts",
+    "enter",
+    "expired",
+    "keep_timeouts",
+    "leave",
+    "reached",
+    "remaining",
+    "scope",
+]
 
 _deadline: ContextVar[float | None] = ContextVar("carriers_deadline", default=None)
 
@@ -84,3 +97,48 @@ def reached(request: httpx.Request) -> APITimeoutError:
         "its deadline allows (mint, retries and body included)",
         request=safe,
     )
+
+
+_ASKED = "carriers.timeout"
+"""Request extension: the timeouts asked for, before any cut to the deadline, and the
+time left from which they need no cut."""
+
+
+def _bound(timeouts: Mapping[str, float | None]) -> float:
+    """The time left from which cutting ``timeouts`` to it changes none of them."""
+    bound = 0.0
+    for value in timeouts.values():
+        if value is None:
+            return math.inf
+        bound = max(bound, value)
+    return bound
+
+
+def keep_timeouts(request: httpx.Request) -> None:
+    """Remember the timeouts ``request`` asks for, before any hop cuts them."""
+    timeouts: dict[str, float | None] = dict(request.extensions.get("timeout", {}))
+    request.extensions[_ASKED] = (timeouts, _bound(timeouts))
+
+
+def cut_timeouts(request: httpx.Request) -> None:
+    """Before a hop (a retry, a redirect, a replay): each timeout phase at most the time
+    left before the deadline, or ``APITimeoutError`` when none is left.
+
+    The timeouts asked for are kept as they are (not copied) while the time left is
+    at least the longest of them, as on nearly every hop. A request whose timeouts
+    were not kept (sent by another client through the auth flow) is left alone.
+    """
+    asked: tuple[dict[str, float | None], float] | None = request.extensions.get(_ASKED)
+    deadline = _deadline.get()
+    if asked is None or deadline is None:
+        return
+    timeouts, bound = asked
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise reached(request)
+    if left >= bound:
+        request.extensions["timeout"] = timeouts
+        return
+    request.extensions["timeout"] = {
+        phase: left if value is None else min(value, left) for phase, value in timeouts.items()
+    }

@@ -22,6 +22,7 @@ from typing import Any
 
 import httpx
 
+from . import _deadline
 from ._limits import aread_capped, read_capped
 from ._strictness import strict_amint, strict_mint
 from .errors import ResponseTooLargeError
@@ -66,7 +67,7 @@ Origin = tuple[str, str, int | None]
 
 _last_origin: tuple[httpx.URL, Origin] | None = None
 """The last URL ``origin_of`` was given and its origin: a request's URL is checked by the
-auth flow, then again by the client's hook on the same hop. URLs are immutable, and the
+request loop, then again by the auth flow on the same hop. URLs are immutable, and the
 reference held here keeps the object's identity from being reused."""
 
 
@@ -223,6 +224,7 @@ class JWTAuth(httpx.Auth):
             self.invalidate(token)
             request.extensions[_REPLAYED] = True
             self.apply_token(request, self.get_token())
+            _deadline.cut_timeouts(request)  # the mint took some of the time left
             yield request
 
     async def async_auth_flow(
@@ -248,6 +250,7 @@ class JWTAuth(httpx.Auth):
                 self.invalidate(token)
             request.extensions[_REPLAYED] = True
             self.apply_token(request, await self.aget_token())
+            _deadline.cut_timeouts(request)
             yield request
 
 

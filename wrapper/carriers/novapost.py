@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import os
-from typing import Any, Unpack
+from typing import Unpack
 
 import novapost_client
 from novapost_client.api.authorization import get_clients_authorization, post_test_api_keys
 from novapost_client.models import JwtResponse, PostTestApiKeysBody, TestApiKeyResponse
 
 from . import _config, _hooks
-from ._base import Carrier, build_client
+from ._base import Carrier, clients, sending
 from ._calls import acall_endpoint, call_endpoint
+from ._loop import asend, send
 from .auth import NovaPostAuth
 from .errors import ResponseValidationError
 from .keystore import KeyStore, StoredKey
@@ -81,16 +82,30 @@ class NovaPost(Carrier[novapost_client.AuthenticatedClient]):
     # --- sandbox keys ------------------------------------------------------------------
 
     @classmethod
-    def _bootstrap(cls, base_url: str, options: Options) -> Any:
-        """A client without auth, for the one public call that creates a key."""
-        return build_client(
-            cls.INFO.package,
-            base_url=base_url,
-            hooks=_hooks.current(),
-            options=options,
-            retry_policy=cls.RETRY_POLICY,
-            auth=None,
-        )
+    def _create_key(cls, base_url: str, options: Options, phone: str) -> object:
+        """``POST /test-api-keys`` (the one public call that creates a key), without auth."""
+        how = sending(options, _hooks.current(), cls.RETRY_POLICY, base_url)
+        with clients(base_url, options, None).sync() as http:
+            return call_endpoint(
+                lambda args: send(http, how, args),
+                post_test_api_keys,
+                cls.INFO.package,
+                {"body": PostTestApiKeysBody(phone=phone)},
+                strict=True,  # a key worth storing, whatever the options say
+            ).parsed
+
+    @classmethod
+    async def _acreate_key(cls, base_url: str, options: Options, phone: str) -> object:
+        how = sending(options, _hooks.current(), cls.RETRY_POLICY, base_url)
+        async with clients(base_url, options, None).unbound() as http:
+            created = await acall_endpoint(
+                lambda args: asend(http, how, args),
+                post_test_api_keys,
+                cls.INFO.package,
+                {"body": PostTestApiKeysBody(phone=phone)},
+                strict=True,
+            )
+        return created.parsed
 
     @classmethod
     def _stored(cls, store: KeyStore, phone: str, base_url: str, created: object) -> StoredKey:
@@ -123,18 +138,7 @@ class NovaPost(Carrier[novapost_client.AuthenticatedClient]):
         store.check_usable()  # before the day's one creation is spent
         stored = store.get(phone, url)
         if stored is None:
-            bootstrap = cls._bootstrap(url, checked)
-            try:
-                created = call_endpoint(
-                    bootstrap,
-                    post_test_api_keys,
-                    cls.INFO.package,
-                    {"body": PostTestApiKeysBody(phone=phone)},
-                    strict=True,  # a key worth storing, whatever the options say
-                ).parsed
-            finally:
-                bootstrap.close()
-            stored = cls._stored(store, phone, url, created)
+            stored = cls._stored(store, phone, url, cls._create_key(url, checked, phone))
         else:
             logger.debug("reusing the stored sandbox API key from %s", store.path)
         return cls(stored.api_key, environment="sandbox", base_url=base_url, **options)
@@ -157,18 +161,8 @@ class NovaPost(Carrier[novapost_client.AuthenticatedClient]):
         store.check_usable()  # before the day's one creation is spent
         stored = store.get(phone, url)
         if stored is None:
-            bootstrap = cls._bootstrap(url, checked)
-            try:
-                created = await acall_endpoint(
-                    bootstrap,
-                    post_test_api_keys,
-                    cls.INFO.package,
-                    {"body": PostTestApiKeysBody(phone=phone)},
-                    strict=True,  # a key worth storing, whatever the options say
-                )
-            finally:
-                await bootstrap.aclose()
-            stored = cls._stored(store, phone, url, created.parsed)
+            created = await cls._acreate_key(url, checked, phone)
+            stored = cls._stored(store, phone, url, created)
         else:
             logger.debug("reusing the stored sandbox API key from %s", store.path)
         return cls(stored.api_key, environment="sandbox", base_url=base_url, **options)
