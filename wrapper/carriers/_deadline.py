@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Mapping
 from contextvars import ContextVar, Token
 
 import httpx
@@ -104,20 +103,12 @@ _ASKED = "carriers.timeout"
 time left from which they need no cut."""
 
 
-def _bound(timeouts: Mapping[str, float | None]) -> float:
-    """The time left from which cutting ``timeouts`` to it changes none of them."""
-    bound = 0.0
-    for value in timeouts.values():
-        if value is None:
-            return math.inf
-        bound = max(bound, value)
-    return bound
-
-
 def keep_timeouts(request: httpx.Request) -> None:
     """Remember the timeouts ``request`` asks for, before any hop cuts them."""
     timeouts: dict[str, float | None] = dict(request.extensions.get("timeout", {}))
-    request.extensions[_ASKED] = (timeouts, _bound(timeouts))
+    values = timeouts.values()
+    bound = math.inf if None in values else max(values, default=0.0)  # type: ignore[type-var]
+    request.extensions[_ASKED] = (timeouts, bound)
 
 
 def cut_timeouts(request: httpx.Request) -> None:

@@ -65,12 +65,6 @@ class Sending:
     """The base URL's origin: the only one credentials go to (None: any)."""
 
 
-def _request(http: httpx.Client | httpx.AsyncClient, how: Sending, args: Any) -> httpx.Request:
-    request = http.build_request(**{"timeout": how.timeout, **args})
-    _deadline.keep_timeouts(request)
-    return request
-
-
 def _prepare_hop(
     http: httpx.Client | httpx.AsyncClient, how: Sending, request: httpx.Request
 ) -> Any:
@@ -155,7 +149,8 @@ def send(
 ) -> httpx.Response:
     """Send ``args`` (``httpx.Client.request``'s keyword arguments): a 2xx response,
     its body read (``stream``: a 2xx body left unread), or a typed error."""
-    request = _request(http, how, args)
+    request = http.build_request(**{"timeout": how.timeout, **args})
+    _deadline.keep_timeouts(request)
     follow = http.follow_redirects if follow_redirects is None else follow_redirects
     retrier = how.retrier
     scope = _deadline.enter(how.deadline)
@@ -195,7 +190,8 @@ async def asend(
     stream: bool = False,
 ) -> httpx.Response:
     """``send`` for asyncio."""
-    request = _request(http, how, args)
+    request = http.build_request(**{"timeout": how.timeout, **args})
+    _deadline.keep_timeouts(request)
     follow = http.follow_redirects if follow_redirects is None else follow_redirects
     retrier = how.retrier
     scope = _deadline.enter(how.deadline)
