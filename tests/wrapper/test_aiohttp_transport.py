@@ -124,6 +124,43 @@ async def test_no_credential_in_a_connection_error() -> None:
     assert "aiohttp" not in type(caught.value).__module__
 
 
+@pytest.mark.parametrize(
+    ("path", "params", "header"),
+    [
+        ("/a%2Fb/c d", {"q": "x y&z=1", "ids[]": ["1", "2"]}, b"plain"),
+        ("/файл/%E2%82%AC", {"name": "Zielińska €"}, "ключ".encode()),
+    ],
+)
+async def test_the_request_reaches_the_server_as_httpx_sends_it(
+    path: str, params: dict[str, Any], header: bytes
+) -> None:
+    """Target (escapes kept as they are) and headers (UTF-8 included): the same bytes
+    over aiohttp as over httpx's own transport."""
+    heads: list[bytes] = []
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        heads.append(await read_head(reader))
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+        await writer.drain()
+        writer.close()
+
+    async with raw_server(handle) as origin:
+        for transport in (None, AiohttpTransport()):
+            async with httpx.AsyncClient(transport=transport) as client:
+                await client.get(origin + path, params=params, headers={"X-Name": header})
+    first_lines = [head.split(b"\r\n", 1)[0] for head in heads]
+    names = [_header(head, b"x-name") for head in heads]
+    assert first_lines[0] == first_lines[1] and names[0] == names[1] == header
+
+
+def _header(head: bytes, name: bytes) -> bytes | None:
+    for line in head.split(b"\r\n")[1:]:
+        key, _, value = line.partition(b":")
+        if key.strip().lower() == name:
+            return value.strip()
+    return None
+
+
 async def test_the_body_streams_as_it_arrives() -> None:
     sent_first = asyncio.Event()
     go_on = asyncio.Event()

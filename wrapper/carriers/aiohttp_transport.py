@@ -138,8 +138,10 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         import aiohttp
+        import yarl
 
         headers = request.headers
+        code = headers.encoding  # what multi_items() decodes with, worked out once
         bodiless = "content-length" not in headers and "transfer-encoding" not in headers
         body = None if bodiless else await request.aread()
         phases = request.extensions.get("timeout") or {}
@@ -148,8 +150,8 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         try:
             response = await self._session().request(
                 request.method,
-                str(request.url),
-                headers=headers.multi_items(),
+                yarl.URL(str(request.url), encoded=True),  # httpx encoded it already
+                headers=[(key.decode(code), value.decode(code)) for key, value in headers.raw],
                 data=body or None,
                 allow_redirects=False,  # httpx follows them, through its guards
                 timeout=timeout,
