@@ -232,14 +232,14 @@ class Carrier(Generic[ClientT]):
         return self._raw_call(endpoint, kwargs).parsed
 
     def _raw_call(self, endpoint: object, kwargs: dict[str, Any]) -> RawResponse[Any]:
-        strict = self._options.strict_responses
-        return call_endpoint(self._send, endpoint, self.INFO.package, kwargs, strict=strict)
-
-    def _send(self, args: dict[str, Any]) -> httpx.Response:
-        return send(self._clients.sync(), self._sending, args)
-
-    async def _asend(self, args: dict[str, Any]) -> httpx.Response:
-        return await asend(self._clients.for_loop(), self._sending, args)
+        return call_endpoint(
+            self._clients.sync(),
+            self._sending,
+            endpoint,
+            self.INFO.package,
+            kwargs,
+            strict=self._options.strict_responses,
+        )
 
     @overload
     async def acall(self, endpoint: Endpoint[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T: ...
@@ -252,8 +252,14 @@ class Carrier(Generic[ClientT]):
         return (await self._raw_acall(endpoint, kwargs)).parsed
 
     async def _raw_acall(self, endpoint: object, kwargs: dict[str, Any]) -> RawResponse[Any]:
-        strict = self._options.strict_responses
-        return await acall_endpoint(self._asend, endpoint, self.INFO.package, kwargs, strict=strict)
+        return await acall_endpoint(
+            self._clients.for_loop(),
+            self._sending,
+            endpoint,
+            self.INFO.package,
+            kwargs,
+            strict=self._options.strict_responses,
+        )
 
     def request(
         self,

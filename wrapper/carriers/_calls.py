@@ -30,7 +30,7 @@ import re
 import sys
 import types
 import typing
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
 from http import HTTPStatus
 from types import ModuleType
 from typing import Any, Literal, Protocol, TypeVar
@@ -39,6 +39,7 @@ import attrs
 import httpx
 
 from . import _strictness
+from ._loop import Sending, asend, send
 from ._raw import RawResponse
 from .errors import ResponseValidationError
 from .redaction import logger, sanitized
@@ -222,27 +223,29 @@ def _unexpected_status(module: ModuleType) -> type[Exception]:
     return found
 
 
-Send = Callable[[dict[str, Any]], httpx.Response]
-"""The request loop of a facade: ``httpx.Client.request``'s arguments in, a 2xx out."""
-AsyncSend = Callable[[dict[str, Any]], Awaitable[httpx.Response]]
-
-
 def call_endpoint(
-    send: Send, endpoint: object, package: str, kwargs: Mapping[str, Any], *, strict: bool = True
+    http: httpx.Client,
+    how: Sending,
+    endpoint: object,
+    package: str,
+    kwargs: Mapping[str, Any],
+    *,
+    strict: bool = True,
 ) -> RawResponse[Any]:
-    """Build ``endpoint``'s request from ``kwargs``, ``send`` it, parse the response with
-    the generated parser: the response and its model.
+    """Build ``endpoint``'s request from ``kwargs``, send it through the request loop,
+    parse the response with the generated parser: the response and its model.
 
     ``strict``: a body that does not fit the spec raises ``ResponseValidationError``;
     otherwise it is returned as far as it parsed, with a warning.
     """
     module = _resolve(endpoint, "sync_detailed", package)
-    response = send(module.build_request(**kwargs))
+    response = send(http, how, module.build_request(**kwargs))
     return _parse(module, response, strict)
 
 
 async def acall_endpoint(
-    send: AsyncSend,
+    http: httpx.AsyncClient,
+    how: Sending,
     endpoint: object,
     package: str,
     kwargs: Mapping[str, Any],
@@ -251,7 +254,7 @@ async def acall_endpoint(
 ) -> RawResponse[Any]:
     """``call_endpoint`` for asyncio."""
     module = _resolve(endpoint, "asyncio_detailed", package)
-    response = await send(module.build_request(**kwargs))
+    response = await asend(http, how, module.build_request(**kwargs))
     return _parse(module, response, strict)
 
 

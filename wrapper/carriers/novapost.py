@@ -12,7 +12,6 @@ from novapost_client.models import JwtResponse, PostTestApiKeysBody, TestApiKeyR
 from . import _config, _hooks
 from ._base import Carrier, clients, sending
 from ._calls import acall_endpoint, call_endpoint
-from ._loop import asend, send
 from .auth import NovaPostAuth
 from .errors import ResponseValidationError
 from .keystore import KeyStore, StoredKey
@@ -87,7 +86,8 @@ class NovaPost(Carrier[novapost_client.AuthenticatedClient]):
         how = sending(options, _hooks.current(), cls.RETRY_POLICY, base_url)
         with clients(base_url, options, None).sync() as http:
             return call_endpoint(
-                lambda args: send(http, how, args),
+                http,
+                how,
                 post_test_api_keys,
                 cls.INFO.package,
                 {"body": PostTestApiKeysBody(phone=phone)},
@@ -99,7 +99,8 @@ class NovaPost(Carrier[novapost_client.AuthenticatedClient]):
         how = sending(options, _hooks.current(), cls.RETRY_POLICY, base_url)
         async with clients(base_url, options, None).unbound() as http:
             created = await acall_endpoint(
-                lambda args: asend(http, how, args),
+                http,
+                how,
                 post_test_api_keys,
                 cls.INFO.package,
                 {"body": PostTestApiKeysBody(phone=phone)},
