@@ -139,6 +139,38 @@ async def _ahops(
     raise _too_many_redirects(request)
 
 
+def _after_error(
+    retrier: Retrier, request: httpx.Request, exc: httpx.HTTPError, attempt: int
+) -> float | Exception:
+    """The wait before the next attempt after a transport failure, or the typed error."""
+    delay = retrier.delay_after_error(request, exc, attempt)
+    if delay is None or retrier.past_deadline(delay):
+        return _failure(exc, request, delay)
+    retrier.log_retry(request, type(exc).__name__, delay, attempt)
+    return delay
+
+
+def _after_response(
+    retrier: Retrier, request: httpx.Request, response: httpx.Response, attempt: int
+) -> float | httpx.Response | Exception:
+    """The 2xx response, the wait before the next attempt, or the typed error."""
+    if response.is_success:
+        return response
+    delay = retrier.delay_after_response(request, response, attempt)
+    if delay is None or retrier.past_deadline(delay):
+        return _not_retried(status_error(response), delay)
+    retrier.log_retry(request, f"HTTP {response.status_code}", delay, attempt)
+    return delay
+
+
+def _start(
+    http: httpx.Client | httpx.AsyncClient, how: Sending, args: Any, follow: bool | None
+) -> tuple[httpx.Request, bool]:
+    request = http.build_request(**{"timeout": how.timeout, **args})
+    _deadline.keep_timeouts(request)
+    return request, http.follow_redirects if follow is None else follow
+
+
 def send(
     http: httpx.Client,
     how: Sending,
@@ -149,33 +181,23 @@ def send(
 ) -> httpx.Response:
     """Send ``args`` (``httpx.Client.request``'s keyword arguments): a 2xx response,
     its body read (``stream``: a 2xx body left unread), or a typed error."""
-    request = http.build_request(**{"timeout": how.timeout, **args})
-    _deadline.keep_timeouts(request)
-    follow = http.follow_redirects if follow_redirects is None else follow_redirects
+    request, follow = _start(http, how, args, follow_redirects)
     retrier = how.retrier
     scope = _deadline.enter(how.deadline)
     try:
         for attempt in range(retrier.max_retries + 1):
-            failure: Exception | None = None
+            outcome: float | httpx.Response | Exception
             try:
                 response = _hops(http, how, request, follow, stream)
             except httpx.HTTPError as exc:
-                delay = retrier.delay_after_error(request, exc, attempt)
-                if delay is None or retrier.past_deadline(delay):
-                    failure = _failure(exc, request, delay)
-                else:
-                    retrier.log_retry(request, type(exc).__name__, delay, attempt)
-                    retrier.sleep(delay)
-                    continue
-            if failure is not None:
-                raise failure
-            if response.is_success:
-                return response
-            delay = retrier.delay_after_response(request, response, attempt)
-            if delay is None or retrier.past_deadline(delay):
-                raise _not_retried(status_error(response), delay)
-            retrier.log_retry(request, f"HTTP {response.status_code}", delay, attempt)
-            retrier.sleep(delay)
+                outcome = _after_error(retrier, request, exc, attempt)
+            else:
+                outcome = _after_response(retrier, request, response, attempt)
+            if isinstance(outcome, httpx.Response):
+                return outcome
+            if isinstance(outcome, Exception):
+                raise outcome  # outside the except block: no raw exception as context
+            retrier.sleep(outcome)
         raise AssertionError("unreachable: the last attempt returns or raises")
     finally:
         _deadline.leave(scope)
@@ -190,33 +212,23 @@ async def asend(
     stream: bool = False,
 ) -> httpx.Response:
     """``send`` for asyncio."""
-    request = http.build_request(**{"timeout": how.timeout, **args})
-    _deadline.keep_timeouts(request)
-    follow = http.follow_redirects if follow_redirects is None else follow_redirects
+    request, follow = _start(http, how, args, follow_redirects)
     retrier = how.retrier
     scope = _deadline.enter(how.deadline)
     try:
         for attempt in range(retrier.max_retries + 1):
-            failure: Exception | None = None
+            outcome: float | httpx.Response | Exception
             try:
                 response = await _ahops(http, how, request, follow, stream)
             except httpx.HTTPError as exc:
-                delay = retrier.delay_after_error(request, exc, attempt)
-                if delay is None or retrier.past_deadline(delay):
-                    failure = _failure(exc, request, delay)
-                else:
-                    retrier.log_retry(request, type(exc).__name__, delay, attempt)
-                    await retrier.async_sleep(delay)
-                    continue
-            if failure is not None:
-                raise failure
-            if response.is_success:
-                return response
-            delay = retrier.delay_after_response(request, response, attempt)
-            if delay is None or retrier.past_deadline(delay):
-                raise _not_retried(status_error(response), delay)
-            retrier.log_retry(request, f"HTTP {response.status_code}", delay, attempt)
-            await retrier.async_sleep(delay)
+                outcome = _after_error(retrier, request, exc, attempt)
+            else:
+                outcome = _after_response(retrier, request, response, attempt)
+            if isinstance(outcome, httpx.Response):
+                return outcome
+            if isinstance(outcome, Exception):
+                raise outcome
+            await retrier.async_sleep(outcome)
         raise AssertionError("unreachable: the last attempt returns or raises")
     finally:
         _deadline.leave(scope)
