@@ -184,7 +184,6 @@ class FileTokenCache:
         return {k: v for k, v in data.items() if isinstance(v, dict) and v.get("kept", 0) > now}
 
     def _write(self, entries: dict[str, Any]) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         handle, scratch = tempfile.mkstemp(dir=self.path.parent, prefix=".tokens-")
         try:
             os.fchmod(handle, 0o600)
@@ -209,6 +208,7 @@ class FileTokenCache:
         # one object per holder: not thread-local (an async flight locks and releases in
         # different worker threads), and two holders in one process exclude each other
         lock = filelock.FileLock(str(self.path) + ".lock", mode=0o600, thread_local=False)
+        self.path.parent.mkdir(parents=True, exist_ok=True)  # older filelocks do not
         try:
             lock.acquire(timeout=timeout)
         except filelock.Timeout:
