@@ -170,7 +170,7 @@ class FileTokenCache:
         return f"FileTokenCache({str(self.path)!r})"
 
     def _read(self) -> dict[str, Any]:
-        """The entries whose TTL has not run out ({} without a file)."""
+        """The entries whose TTL has not run out (``kept``: until when, in epoch seconds)."""
         try:
             data = json.loads(self.path.read_text(encoding="utf-8"))
         except FileNotFoundError:
@@ -199,8 +199,7 @@ class FileTokenCache:
         return _load(self._read().get(key))
 
     def put(self, key: str, entry: Entry, ttl_seconds: float) -> None:
-        kept = {**_dump(entry), "kept": time.time() + ttl_seconds}  # until (epoch seconds)
-        self._write({**self._read(), key: kept})
+        self._write({**self._read(), key: {**_dump(entry), "kept": time.time() + ttl_seconds}})
 
     def lock(self, key: str, timeout: float) -> Release | None:
         import filelock
