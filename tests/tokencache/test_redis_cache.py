@@ -1,22 +1,17 @@
-"""The Redis cache's own steps against a real server: claims, locks, the environment."""
+"""The Redis cache's steps against a real server: claims, locks, the environment."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
 import time
-from typing import Any
 
 import pytest
 import redis
 from carrier_mocks.server import MockServer
 from carriers import NovaPost, Shipyo
-from carriers.token_cache import (
-    ENV_VAR,
-    CachedToken,
-    RedisTokenCache,
-    cache_key,
-)
+from carriers.token_cache import ENV_VAR, CachedToken, Entry, RedisTokenCache, cache_key
+from carriers.tokens import TokenProvider
 
 from .fleet import MINT_NP, MINT_SH, NP_KEY, SH_KEY, config, flatten, fleet, tokens
 
@@ -24,62 +19,79 @@ KEY = cache_key("http://carrier.test/v1", "not-a-real-key")
 MARGIN = 3.0  # seconds a waiter may take past a dead holder's lock expiry (a loaded host)
 
 
+def provider(cache: RedisTokenCache) -> TokenProvider:
+    """A provider on ``cache`` under ``KEY`` whose claim and settle steps a test drives."""
+
+    async def amint() -> str:
+        raise AssertionError("not called")
+
+    return TokenProvider(mint=lambda: "unused", amint=amint, cache=cache, cache_key=KEY)
+
+
 def test_a_claim_that_wins_the_lock_late_takes_the_token_stored_meanwhile(
-    redis_url: str, monkeypatch: pytest.MonkeyPatch
+    redis_url: str, redis_db: redis.Redis, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A holder may store its token and release its lock between a waiter's read and the
     waiter's SET NX: the waiter then holds a free lock, and must look again before
     minting, or the fleet mints twice."""
-    holder, waiter = RedisTokenCache(redis_url), RedisTokenCache(redis_url)
+    cache = RedisTokenCache(redis_url)
+    holder, waiter = provider(RedisTokenCache(redis_url)), provider(cache)
     now = time.time()
-    held = holder.claim(KEY, 0.0, None, now)
-    assert held.token is None and held.release
+    held = holder._claim(0.0)
+    assert not isinstance(held, CachedToken) and redis_db.exists(KEY + ":lock")
     stored = CachedToken("the-holders-token", now + 600, now)
-    real_read = waiter._read
+    real_get = cache.get
 
-    def read_then_holder_settles(key: str) -> dict[str, Any] | None:
-        entry = real_read(key)
+    def get_then_holder_settles(key: str) -> Entry | None:
+        entry = real_get(key)
         if key == KEY and entry is None:
-            holder.settle(KEY, held, stored, False, now)
+            holder._settle(held, stored)
         return entry
 
-    monkeypatch.setattr(waiter, "_read", read_then_holder_settles)
-    claim = waiter.claim(KEY, 0.0, 5.0, now)
-    assert claim.token == stored and not claim.release
+    monkeypatch.setattr(cache, "get", get_then_holder_settles)
+    assert waiter._claim(0.0) == stored
+    assert not redis_db.exists(KEY + ":lock")  # the waiter gave the lock back
 
 
 def test_a_claim_that_wins_the_lock_late_sees_the_holders_failure(
-    redis_url: str, monkeypatch: pytest.MonkeyPatch
+    redis_url: str, redis_db: redis.Redis, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The same race with a failed mint: the waiter gets the shared back-off, no mint."""
     from carriers.errors import APIConnectionError
 
-    holder, waiter = RedisTokenCache(redis_url), RedisTokenCache(redis_url)
-    now = time.time()
-    held = holder.claim(KEY, 0.0, None, now)
-    real_read = waiter._read
+    cache = RedisTokenCache(redis_url)
+    holder, waiter = provider(RedisTokenCache(redis_url)), provider(cache)
+    held = holder._claim(0.0)
+    assert not isinstance(held, CachedToken)
+    real_get = cache.get
 
-    def read_then_holder_fails(key: str) -> dict[str, Any] | None:
-        entry = real_read(key)
+    def get_then_holder_fails(key: str) -> Entry | None:
+        entry = real_get(key)
         if key == KEY and entry is None:
-            holder.settle(KEY, held, None, True, now)
+            holder._settle(held, APIConnectionError("the token route is down"))
         return entry
 
-    monkeypatch.setattr(waiter, "_read", read_then_holder_fails)
+    monkeypatch.setattr(cache, "get", get_then_holder_fails)
     with pytest.raises(APIConnectionError, match="shared back-off"):
-        waiter.claim(KEY, 0.0, 5.0, now)
+        waiter._claim(0.0)
+    assert not redis_db.exists(KEY + ":lock")
 
 
 def test_settle_releases_only_its_own_lock(redis_url: str, redis_db: redis.Redis) -> None:
     """A holder whose lock expired (and was taken by another) must not delete the new one."""
-    slow = RedisTokenCache(redis_url, lock_seconds=0.2)
+    slow = provider(RedisTokenCache(redis_url, lock_seconds=0.2))
     now = time.time()
-    late = slow.claim(KEY, 0.0, None, now)
+    late = slow._claim(0.0)
+    assert not isinstance(late, CachedToken)
     time.sleep(0.3)
-    other = RedisTokenCache(redis_url).claim(KEY, 0.0, None, now)
-    assert other.release
-    slow.settle(KEY, late, CachedToken("late", now + 600), False, now)
-    assert redis_db.get(KEY + ":lock") == other.release
+    other = provider(RedisTokenCache(redis_url))._claim(0.0)
+    assert not isinstance(other, CachedToken)
+    owner = redis_db.get(KEY + ":lock")
+    assert owner
+    slow._settle(late, CachedToken("late", now + 600))
+    assert redis_db.get(KEY + ":lock") == owner
+    other()
+    assert not redis_db.exists(KEY + ":lock")
 
 
 def test_the_environment_variable_names_the_cache_of_every_facade(

@@ -1,45 +1,44 @@
 """Where minted JWTs are shared: this process (default), a file on this machine, or Redis.
 
-Each facade keeps its token in memory and mints under one in-process flight
-(``auth.py``). A shared cache adds a second level for processes and machines
-using the same API key: the flight first *claims* the token from the cache, which
-either hands back a token another process minted, or makes this process the one
-that mints (holding a lock), or waits for the process that holds the lock; then
-the flight *settles* the claim with the new token (stored until its expiry) or
-with the failure (remembered briefly as a shared back-off, so a fleet does not
-hammer a failing token route). A holder that dies releases the lock when the
-lock expires. The cache never stores a token past its usable life (Nova Post:
-"do not store jwt beyond its TTL"), and its key is a hash of (base URL, API key),
-never the key itself.
+A shared cache lets processes and machines using one API key mint once per token
+lifetime. It is plain storage: ``get``, ``put`` with a TTL, a ``lock`` held across
+a mint (expiring by itself, after ``LOCK_SECONDS``, if its holder dies) and
+``delete_if``; the token provider (``tokens.py``) does the rest, the same way for
+every cache. Tokens are stored until their usable life ends, never past it (Nova
+Post: "do not store jwt beyond its TTL"), under a hash of (base URL, API key).
 
-A cache that cannot be reached is no reason for a call to fail: the flight mints
-for this process alone and one warning is logged.
+A cache that cannot be reached is no reason for a call to fail: the Redis cache then
+behaves as an empty one whose lock is always free (each process mints alone), logs
+one warning and tries Redis again after ``RETRY_SECONDS``.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import os
 import tempfile
-import threading
 import time
 import urllib.parse
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeAlias, TypeVar
 
-from .errors import APIConnectionError, ConfigurationError
+from .errors import ConfigurationError
 from .redaction import logger
 
 __all__ = [
     "ENV_VAR",
     "CachedToken",
-    "Claim",
+    "Entry",
+    "Failed",
     "FileTokenCache",
     "InProcessTokenCache",
     "RedisTokenCache",
+    "Release",
     "TokenCache",
     "cache_key",
     "from_url",
@@ -58,6 +57,8 @@ POLL_SECONDS = 0.05
 RETRY_SECONDS = 30.0
 """After Redis failed, how long this process mints alone before trying Redis again."""
 
+T = TypeVar("T")
+
 
 @dataclass(frozen=True)
 class CachedToken:
@@ -69,35 +70,35 @@ class CachedToken:
     minted_at: float | None = None
 
 
-@dataclass
-class Claim:
-    """The outcome of a claim: a token to use, or the duty to mint (and settle)."""
+@dataclass(frozen=True)
+class Failed:
+    """A mint that failed for an outage: the others get a shared back-off until ``until``."""
 
-    token: CachedToken | None = None
-    release: Any = None
-    """What ``settle`` needs to give the lock back (backend specific)."""
+    until: float
+
+
+Entry: TypeAlias = CachedToken | Failed
+Release: TypeAlias = Callable[[], None]
+"""What ``TokenCache.lock`` returns: the function that gives the lock back."""
 
 
 class TokenCache(Protocol):
-    """The two steps a mint flight takes around the mint itself."""
+    """Storage for shared tokens; ``tokens.TokenProvider`` does the rest."""
 
     shared: bool
-    """False for the in-process cache: nothing to claim, no thread hop for asyncio."""
+    """False for the in-process cache: nothing to share, no thread hop for asyncio."""
 
-    def claim(self, key: str, fresh_for: float, wait: float | None, now: float) -> Claim:
-        """A stored token with more than ``fresh_for`` seconds left at ``now`` (epoch
-        seconds), or the duty to mint.
+    def get(self, key: str) -> Entry | None:
+        """The stored entry, or None."""
 
-        Blocks up to ``wait`` seconds (None: ``LOCK_SECONDS``) while another process
-        mints; raises ``APIConnectionError`` during a shared back-off.
-        """
+    def put(self, key: str, entry: Entry, ttl_seconds: float) -> None:
+        """Store ``entry`` for ``ttl_seconds`` (called by the lock's holder only)."""
 
-    def settle(
-        self, key: str, claim: Claim, token: CachedToken | None, failed: bool, now: float
-    ) -> None:
-        """Store the minted token, or record an outage failure (``failed``), and unlock."""
+    def lock(self, key: str, timeout: float) -> Release | None:
+        """Take the mint lock for ``key`` within ``timeout`` seconds (one try is enough:
+        the caller polls), or None. It must expire by itself if its holder dies."""
 
-    def invalidate(self, key: str, value: str) -> None:
+    def delete_if(self, key: str, value: str) -> None:
         """Drop the stored token if it is still ``value`` (a server refused it)."""
 
 
@@ -107,32 +108,45 @@ def cache_key(base_url: str, api_key: str) -> str:
     return f"carriers:token:{digest}"
 
 
+def _unlocked() -> None:
+    """The release of a lock never taken (nothing is shared)."""
+
+
 class InProcessTokenCache:
     """Nothing shared: the process's own flight is the only one (the default)."""
 
     shared = False
 
-    def claim(self, key: str, fresh_for: float, wait: float | None, now: float) -> Claim:
-        return Claim()
+    def get(self, key: str) -> Entry | None: ...
 
-    def settle(
-        self, key: str, claim: Claim, token: CachedToken | None, failed: bool, now: float
-    ) -> None:
-        return None
+    def put(self, key: str, entry: Entry, ttl_seconds: float) -> None: ...
 
-    def invalidate(self, key: str, value: str) -> None:
-        return None
+    def lock(self, key: str, timeout: float) -> Release | None:
+        return _unlocked
+
+    def delete_if(self, key: str, value: str) -> None: ...
 
     def __repr__(self) -> str:
         return "InProcessTokenCache()"
 
 
-def _backoff_error(until: float, now: float) -> APIConnectionError:
-    left = max(0.0, until - now)
-    return APIConnectionError(
-        f"the token route failed moments ago in another process (shared back-off); "
-        f"try again in {left:.1f} s"
-    )
+def _dump(entry: Entry) -> dict[str, Any]:
+    if isinstance(entry, Failed):
+        return {"failed": True, "until": entry.until}
+    return {"token": entry.value, "expires_at": entry.expires_at, "minted_at": entry.minted_at}
+
+
+def _load(data: Any) -> Entry | None:
+    """The entry ``_dump`` made, or None for anything else."""
+    try:
+        if data.get("failed"):
+            return Failed(float(data["until"]))
+        token, minted_at = data["token"], data.get("minted_at")
+        if isinstance(token, str):
+            return CachedToken(token, float(data["expires_at"]), minted_at and float(minted_at))
+    except (AttributeError, KeyError, TypeError, ValueError):
+        pass
+    return None
 
 
 # --- a file on this machine ---------------------------------------------------------------
@@ -141,102 +155,76 @@ def _backoff_error(until: float, now: float) -> APIConnectionError:
 class FileTokenCache:
     """Tokens in a 0600 JSON file, for processes on one machine.
 
-    The mint lock is a file lock held across the mint: the other processes wait on
-    it and then find the token the holder stored. An OS lock dies with its holder.
+    The file is replaced atomically, so it is read without a lock. The mint lock is
+    one file lock (``<path>.lock``) for all keys; an OS lock dies with its holder.
     """
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
-        import filelock
+    shared = True
 
+    def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path).expanduser()
         if self.path.is_dir():
             raise ConfigurationError(f"token cache {self.path} is a directory, not a file")
-        # not thread-local: an async flight claims and settles in different worker threads
-        self._lock = filelock.FileLock(str(self.path) + ".lock", mode=0o600, thread_local=False)
-        self._thread_lock = threading.Lock()
 
     def __repr__(self) -> str:
         return f"FileTokenCache({str(self.path)!r})"
 
     def _read(self) -> dict[str, Any]:
+        """The entries whose TTL has not run out (``kept``: until when, in epoch seconds)."""
         try:
             data = json.loads(self.path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             return {}
         except (OSError, ValueError):
+            data = None
+        if not isinstance(data, dict):
             logger.warning("token cache %s is unreadable; starting it afresh", self.path)
             return {}
-        return data if isinstance(data, dict) else {}
+        now = time.time()
+        return {k: v for k, v in data.items() if isinstance(v, dict) and v.get("kept", 0) > now}
 
-    def _write(self, entries: dict[str, Any], now: float) -> None:
-        live = {k: v for k, v in entries.items() if isinstance(v, dict) and v.get("until", 0) > now}
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+    def _write(self, entries: dict[str, Any]) -> None:
         handle, scratch = tempfile.mkstemp(dir=self.path.parent, prefix=".tokens-")
         try:
             os.fchmod(handle, 0o600)
             with os.fdopen(handle, "w", encoding="utf-8") as out:
-                json.dump(live, out)
+                json.dump(entries, out)
             os.replace(scratch, self.path)
         except BaseException:
             with contextlib.suppress(OSError):
                 os.unlink(scratch)
             raise
 
-    shared = True
+    def get(self, key: str) -> Entry | None:
+        return _load(self._read().get(key))
 
-    def claim(self, key: str, fresh_for: float, wait: float | None, now: float) -> Claim:
+    def put(self, key: str, entry: Entry, ttl_seconds: float) -> None:
+        self._write({**self._read(), key: {**_dump(entry), "kept": time.time() + ttl_seconds}})
+
+    def lock(self, key: str, timeout: float) -> Release | None:
         import filelock
 
-        self._thread_lock.acquire()
+        # one object per holder: not thread-local (an async flight locks and releases in
+        # different worker threads), and two holders in one process exclude each other
+        lock = filelock.FileLock(str(self.path) + ".lock", mode=0o600, thread_local=False)
+        self.path.parent.mkdir(parents=True, exist_ok=True)  # older filelocks do not
         try:
-            self._lock.acquire(timeout=LOCK_SECONDS if wait is None else max(0.0, wait))
+            lock.acquire(timeout=timeout)
         except filelock.Timeout:
-            self._thread_lock.release()
-            raise APIConnectionError(
-                "another process is still minting a token (token cache lock busy)"
-            ) from None
-        except BaseException:
-            self._thread_lock.release()
-            raise
-        try:
-            entry = self._read().get(key)
-            token = _usable(entry if isinstance(entry, dict) else None, fresh_for, now)
-            if token is not None:
-                self._unlock()
-                return Claim(token)
-        except BaseException:
-            self._unlock()
-            raise
-        return Claim(release=True)
+            return None
+        return lock.release
 
-    def _unlock(self) -> None:
-        self._lock.release()
-        self._thread_lock.release()
-
-    def settle(
-        self, key: str, claim: Claim, token: CachedToken | None, failed: bool, now: float
-    ) -> None:
-        if not claim.release:
+    def delete_if(self, key: str, value: str) -> None:
+        release = self.lock(key, LOCK_SECONDS)
+        if release is None:
             return
         try:
             entries = self._read()
-            if token is not None:
-                entries[key] = {**_entry(token, now), "until": token.expires_at}
-            elif failed:
-                entries[key] = {"failed": True, "until": now + BACKOFF_SECONDS}
-            else:
-                return
-            self._write(entries, now)
-        finally:
-            self._unlock()
-
-    def invalidate(self, key: str, value: str) -> None:
-        with self._thread_lock, self._lock:
-            entries = self._read()
-            entry = entries.get(key)
-            if isinstance(entry, dict) and entry.get("token") == value:
+            if entries.get(key, {}).get("token") == value:
                 del entries[key]
-                self._write(entries, time.time())
+                self._write(entries)
+        finally:
+            release()
 
 
 # --- Redis ------------------------------------------------------------------------------------
@@ -258,11 +246,13 @@ return 0
 class RedisTokenCache:
     """Tokens in Redis, for fleets: one mint per token lifetime across machines.
 
-    The token is stored with a TTL ending at its usable life (``PX``); the mint
-    lock is ``SET NX PX`` with a random owner and a guarded release; waiters poll
-    for the holder's result. Redis unreachable: a warning once, then this process
-    mints on its own until Redis answers again.
+    The token is stored with a TTL (``PX``); the mint lock is ``SET NX PX`` with a
+    random owner and a guarded release. Redis unreachable: a warning once, then for
+    ``RETRY_SECONDS`` an empty cache whose lock is always free (this process mints
+    on its own, no call waits on a dead server), then Redis again.
     """
+
+    shared = True
 
     def __init__(self, url: str, *, lock_seconds: float = LOCK_SECONDS) -> None:
         try:
@@ -285,108 +275,49 @@ class RedisTokenCache:
     def __repr__(self) -> str:
         return f"RedisTokenCache({self._shown!r})"
 
-    def _down(self, exc: BaseException) -> None:
-        """Redis failed: skip it for ``RETRY_SECONDS`` (no call waits on a dead cache)."""
-        self._skip_until = time.monotonic() + RETRY_SECONDS
-        if not self._warned:
-            self._warned = True
-            logger.warning(
-                "token cache %s unreachable (%s); minting in this process alone",
-                self._shown,
-                type(exc).__name__,
-            )
-
-    def _read(self, key: str) -> dict[str, Any] | None:
-        raw = self._redis.get(key)
-        if raw is None:
-            return None
-        try:
-            entry = json.loads(raw)
-        except ValueError:
-            return None
-        return entry if isinstance(entry, dict) else None
-
-    shared = True
-
-    def claim(self, key: str, fresh_for: float, wait: float | None, now: float) -> Claim:
+    def _try(self, step: Callable[[], T], down: T) -> T:
+        """``step``'s result, or ``down`` while Redis is failing (one warning)."""
         if time.monotonic() < self._skip_until:
-            return Claim()  # down a moment ago: mint here, do not wait on it again
-        deadline = time.monotonic() + (LOCK_SECONDS if wait is None else max(0.0, wait))
-        owner = os.urandom(16).hex()
+            return down
         try:
-            started = time.monotonic()
-            while True:
-                at = now + (time.monotonic() - started)
-                found = _usable(self._read(key), fresh_for, at)
-                if found is not None:
-                    return Claim(found)
-                if self._redis.set(key + ":lock", owner, nx=True, px=self._lock_ms):
-                    # the holder may have stored its outcome and unlocked between the read
-                    # above and this lock: look again, or the fleet mints twice
-                    try:
-                        found = _usable(self._read(key), fresh_for, at)
-                    except BaseException:
-                        self._release(keys=[key + ":lock"], args=[owner])
-                        raise
-                    if found is None:
-                        return Claim(release=owner)
-                    self._release(keys=[key + ":lock"], args=[owner])
-                    return Claim(found)
-                if time.monotonic() >= deadline:
-                    raise APIConnectionError(
-                        "another process is still minting a token (token cache lock busy)"
-                    )
-                time.sleep(POLL_SECONDS)
+            return step()
         except self._errors as exc:
-            self._down(exc)
-            return Claim()
+            self._skip_until = time.monotonic() + RETRY_SECONDS
+            if not self._warned:
+                self._warned = True
+                logger.warning(
+                    "token cache %s unreachable (%s); minting in this process alone",
+                    self._shown,
+                    type(exc).__name__,
+                )
+            return down
 
-    def settle(
-        self, key: str, claim: Claim, token: CachedToken | None, failed: bool, now: float
-    ) -> None:
-        if not claim.release:
-            return
-        try:
-            if token is not None:
-                ttl_ms = int((token.expires_at - now) * 1000)
-                if ttl_ms > 0:
-                    entry = _entry(token, now)
-                    self._redis.set(key, json.dumps(entry), px=ttl_ms)
-            elif failed:
-                entry = {"failed": True, "until": now + BACKOFF_SECONDS}
-                self._redis.set(key, json.dumps(entry), px=int(BACKOFF_SECONDS * 1000))
-            self._release(keys=[key + ":lock"], args=[claim.release])
-        except self._errors as exc:
-            self._down(exc)
-
-    def invalidate(self, key: str, value: str) -> None:
-        if time.monotonic() < self._skip_until:
-            return
-        try:
-            self._drop_if(keys=[key], args=[value])
-        except self._errors as exc:
-            self._down(exc)
-
-
-def _entry(token: CachedToken, now: float) -> dict[str, Any]:
-    minted_at = token.minted_at if token.minted_at is not None else now
-    return {"token": token.value, "expires_at": token.expires_at, "minted_at": minted_at}
-
-
-def _usable(entry: dict[str, Any] | None, fresh_for: float, at: float) -> CachedToken | None:
-    """The stored token if it has more than ``fresh_for`` seconds left at ``at``; raises
-    ``APIConnectionError`` during a shared back-off."""
-    if entry is None:
+    def get(self, key: str) -> Entry | None:
+        raw = self._try(lambda: self._redis.get(key), None)
+        with contextlib.suppress(ValueError):
+            return _load(json.loads(raw or "null"))
         return None
-    if entry.get("failed") and entry.get("until", 0) > at:
-        raise _backoff_error(float(entry["until"]), at)
-    value, expires_at = entry.get("token"), entry.get("expires_at")
-    minted_at = entry.get("minted_at")
-    if isinstance(value, str) and isinstance(expires_at, (int, float)):
-        if expires_at - at > fresh_for:
-            minted = float(minted_at) if isinstance(minted_at, (int, float)) else None
-            return CachedToken(value, float(expires_at), minted)
-    return None
+
+    def put(self, key: str, entry: Entry, ttl_seconds: float) -> None:
+        text = json.dumps(_dump(entry))
+        self._try(lambda: self._redis.set(key, text, px=max(1, int(ttl_seconds * 1000))), None)
+
+    def lock(self, key: str, timeout: float) -> Release | None:
+        name, owner = key + ":lock", os.urandom(16).hex()
+
+        def take() -> Release | None:
+            if self._redis.set(name, owner, nx=True, px=self._lock_ms):
+                return functools.partial(self._unlock, name, owner)
+            return None
+
+        free: Release | None = _unlocked  # Redis down: a free lock, this process mints alone
+        return self._try(take, free)
+
+    def _unlock(self, name: str, owner: str) -> None:
+        self._try(lambda: self._release(keys=[name], args=[owner]), None)
+
+    def delete_if(self, key: str, value: str) -> None:
+        self._try(lambda: self._drop_if(keys=[key], args=[value]), None)
 
 
 def _host_only(url: str) -> str:
@@ -402,7 +333,7 @@ def resolve(cache: TokenCache | str | None) -> TokenCache:
         return from_url(os.environ.get(ENV_VAR) or None)
     if isinstance(cache, str):
         return from_url(cache)
-    if not all(hasattr(cache, name) for name in ("claim", "settle", "invalidate", "shared")):
+    if not all(hasattr(cache, name) for name in ("get", "put", "lock", "delete_if", "shared")):
         raise ConfigurationError(
             "token_cache must be a URL (redis://, file:///path) or a carriers.token_cache cache"
         )

@@ -14,8 +14,13 @@ the mint (sync or async), and every other caller meanwhile, in any thread or eve
 loop, waits for that flight's outcome instead of minting again. A flight that
 failed for an outage (unreachable, 5xx, 408, 429) is kept for ``MINT_COOLDOWN``
 seconds, during which callers get the same failure at once, so that an outage of
-the token route costs ``max_retries + 1`` requests, not that many per caller. The
-shared cache (``token_cache``) is asked before a mint and told after it.
+the token route costs ``max_retries + 1`` requests, not that many per caller.
+
+A shared cache (``token_cache``: get, put, lock) makes that one flight per fleet,
+the same way for every cache (``_claim``, ``_settle``): use a token another process
+stored; during a shared back-off fail at once; otherwise take the mint lock (polling
+the cache meanwhile, until the call's deadline), read again, mint, store the token
+until its usable life ends (or a back-off after an outage), release.
 
 The token is held in memory only (Nova Post: "do not store jwt beyond its TTL").
 """
@@ -33,7 +38,7 @@ from dataclasses import dataclass, field
 
 import jwt as pyjwt
 
-from . import _deadline
+from . import _deadline, token_cache
 from .errors import (
     APIConnectionError,
     APIStatusError,
@@ -41,7 +46,7 @@ from .errors import (
     ResponseValidationError,
 )
 from .redaction import logger, register_secret, unregister_secret
-from .token_cache import CachedToken, InProcessTokenCache, TokenCache
+from .token_cache import CachedToken, Failed, InProcessTokenCache, Release, TokenCache
 
 __all__ = [
     "EXPIRY_MARGIN",
@@ -283,7 +288,7 @@ class TokenProvider:
         """Drop the cached token, or only ``failed`` if it is still the current one (in
         the shared cache too: a token a server refused is refused for every process)."""
         if failed is not None and self.cache.shared:
-            self.cache.invalidate(self._cache_key, failed)
+            self.cache.delete_if(self._cache_key, failed)
         with self._state_lock:
             current = self._token
             if current is None or (failed is not None and current.value != failed):
@@ -310,36 +315,90 @@ class TokenProvider:
         flight.future.set_result(token)
         return token
 
+    def _claim(self, fresh_for: float) -> CachedToken | Release:
+        """A shared token with more than ``fresh_for`` seconds left, or the mint lock.
+
+        While another process holds the lock, polls for its token until the call's
+        deadline (``LOCK_SECONDS`` without one), then raises ``APIConnectionError``, as
+        during a shared back-off.
+        """
+        cache, key = self.cache, self._cache_key
+
+        def look() -> CachedToken | None:
+            entry, now = cache.get(key), self._clock()
+            if isinstance(entry, Failed) and entry.until > now:
+                raise APIConnectionError(
+                    "the token route failed moments ago in another process (shared "
+                    f"back-off); try again in {entry.until - now:.1f} s"
+                )
+            if isinstance(entry, CachedToken) and entry.expires_at - now > fresh_for:
+                return entry
+            return None
+
+        wait = _deadline.remaining()
+        give_up = time.monotonic() + (token_cache.LOCK_SECONDS if wait is None else wait)
+        while (found := look()) is None:
+            tried = time.monotonic()
+            release = cache.lock(key, max(0.0, min(token_cache.POLL_SECONDS, give_up - tried)))
+            if release is not None:
+                # the holder may have stored its outcome and unlocked between the read
+                # above and this lock: look again, or the fleet mints twice
+                try:
+                    found = look()
+                except BaseException:
+                    release()
+                    raise
+                if found is None:
+                    return release
+                release()
+                return found
+            if time.monotonic() >= give_up:
+                raise APIConnectionError(
+                    "another process is still minting a token (token cache lock busy)"
+                )
+            time.sleep(max(0.0, tried + token_cache.POLL_SECONDS - time.monotonic()))
+        return found
+
+    def _settle(self, release: Release, outcome: CachedToken | BaseException) -> None:
+        """Store the minted token until its usable life ends (never past it), or after an
+        outage the shared back-off; then release the lock."""
+        try:
+            now, backoff = self._clock(), token_cache.BACKOFF_SECONDS
+            if isinstance(outcome, CachedToken) and outcome.expires_at > now:
+                self.cache.put(self._cache_key, outcome, outcome.expires_at - now)
+            elif isinstance(outcome, Exception) and _outage(outcome):
+                self.cache.put(self._cache_key, Failed(now + backoff), backoff)
+        finally:
+            release()
+
     def _fetch(self, fresh_for: float = 0.0) -> tuple[CachedToken, bool]:
         """A token from the shared cache, or minted here (and shared); True if minted."""
-        cache, key = self.cache, self._cache_key
-        claim = cache.claim(key, fresh_for, _deadline.remaining(), self._clock())
-        if claim.token is not None:
-            return claim.token, False
+        if not self.cache.shared:
+            return self._checked(self._mint()), True
+        found = self._claim(fresh_for)
+        if isinstance(found, CachedToken):
+            return found, False
         try:
             token = self._checked(self._mint())
         except BaseException as exc:
-            failed = isinstance(exc, Exception) and _outage(exc)
-            cache.settle(key, claim, None, failed, self._clock())
+            self._settle(found, exc)
             raise
-        cache.settle(key, claim, token, False, self._clock())
+        self._settle(found, token)
         return token, True
 
     async def _afetch(self) -> tuple[CachedToken, bool]:
         """``_fetch`` for asyncio: the cache's blocking steps run in a worker thread."""
-        cache, key = self.cache, self._cache_key
-        if not cache.shared:
+        if not self.cache.shared:
             return self._checked(await self._amint()), True
-        claim = await asyncio.to_thread(cache.claim, key, 0.0, _deadline.remaining(), self._clock())
-        if claim.token is not None:
-            return claim.token, False
+        found = await asyncio.to_thread(self._claim, 0.0)
+        if isinstance(found, CachedToken):
+            return found, False
         try:
             token = self._checked(await self._amint())
         except BaseException as exc:
-            failed = isinstance(exc, Exception) and _outage(exc)
-            await asyncio.to_thread(cache.settle, key, claim, None, failed, self._clock())
+            await asyncio.to_thread(self._settle, found, exc)
             raise
-        await asyncio.to_thread(cache.settle, key, claim, token, False, self._clock())
+        await asyncio.to_thread(self._settle, found, token)
         return token, True
 
     def _crashed(self, flight: _Flight, exc: BaseException) -> None:
