@@ -101,6 +101,7 @@ def test_the_stack_falls_back_when_httptools_and_uvloop_do_not_import() -> None:
 
 
 def test_requests_are_served_on_the_chosen_stack(stack: _uvicorn.Stack) -> None:
+    """The request's connection (the owner of its drop extension) runs uvicorn's protocol of the stack."""
     seen: list[tuple[str, str]] = []
 
     def wrap(app: object) -> object:
@@ -111,15 +112,15 @@ def test_requests_are_served_on_the_chosen_stack(stack: _uvicorn.Stack) -> None:
 
             extensions = scope["extensions"]
             assert isinstance(extensions, dict)
-            protocol = type(extensions[DROP_EXTENSION].__self__)
-            seen.append((protocol.__mro__[1].__name__, type(asyncio.get_running_loop()).__module__))
+            connection = extensions[DROP_EXTENSION].__self__
+            seen.append((type(connection.protocol).__name__, type(asyncio.get_running_loop()).__module__))
             await app(scope, receive, send)  # type: ignore[operator]
 
         return probe
 
     with serve("novapost", wrap=wrap) as server:
         assert httpx.get(server.origin + "/__mock__/stats", timeout=10).status_code == 200
-    protocol = {"httptools": "DroppableHttpToolsProtocol", "h11": "DroppableH11Protocol"}
+    protocol = {"httptools": "HttpToolsProtocol", "h11": "H11Protocol"}
     assert [(name, module.split(".")[0]) for name, module in seen] == [
         (protocol[stack.http], stack.loop)
     ]
