@@ -120,12 +120,16 @@ class MockHttp:
         connections = self.settings.connections
 
         async def served(scope: Scope, receive: Receive, send: Send) -> None:
-            if scope["type"] == "http":
-                key = (address(scope.get("server")), address(scope.get("client")))
+            # uvicorn gives both addresses as tuples, as the connection's key holds them
+            key = (scope.get("server"), scope.get("client"))
+            try:
                 connection = connections.get(key)
-                if connection is not None:
-                    await connection.serve(app, scope, receive, send)
-                    return
+            except TypeError:  # lists, from another server: not hashable as they are
+                connection = connections.get((address(key[0]), address(key[1])))
+            if connection is not None:
+                await connection.serve(app, scope, receive, send)
+                return
+            if scope["type"] == "http":
                 # gone already (the client left before its request was run): nothing to drop
                 scope.setdefault("extensions", {})[DROP_EXTENSION] = _gone
             await app(scope, receive, send)
