@@ -59,7 +59,7 @@ class Settings:
     framing: Callable[[], Framing]
     error_response: ErrorResponse
     header_timeout: float
-    connections: dict[tuple[Address | None, Address | None], Connection] = field(
+    by_address: dict[tuple[Address | None, Address | None], Connection] = field(
         default_factory=dict
     )
     """The open connections, by (server, client) address: how a request finds its own."""
@@ -99,7 +99,7 @@ class Connection(asyncio.Protocol):
         self.transport = real
         server, client = real.get_extra_info("sockname"), real.get_extra_info("peername")
         self.key = (address(server), address(client))
-        self.settings.connections[self.key] = self
+        self.settings.by_address[self.key] = self
         self.protocol.connection_made(ProxyTransport(self, real))
         self.waiting_since = self.loop.time()
         self.timer = self.loop.call_later(self.settings.header_timeout, self.check_headers)
@@ -108,8 +108,8 @@ class Connection(asyncio.Protocol):
         if self.timer is not None:
             self.timer.cancel()
             self.timer = None
-        if self.settings.connections.get(self.key) is self:
-            del self.settings.connections[self.key]
+        if self.settings.by_address.get(self.key) is self:
+            del self.settings.by_address[self.key]
         self.protocol.connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:

@@ -65,7 +65,7 @@ def available_stack() -> Stack:
     )
 
 
-STACK: Stack = available_stack()
+STACK = available_stack()
 """The stack ``serve()`` uses; tests may replace it to exercise the fallback."""
 
 
@@ -117,15 +117,15 @@ class MockHttp:
 
     def app(self, app: ASGIApp) -> ASGIApp:
         """``app``, run by each request's connection (which counts the answers it needs to)."""
-        connections = self.settings.connections
+        by_address = self.settings.by_address
 
         async def served(scope: Scope, receive: Receive, send: Send) -> None:
             # uvicorn gives both addresses as tuples, as the connection's key holds them
             key = (scope.get("server"), scope.get("client"))
             try:
-                connection = connections.get(key)
+                connection = by_address.get(key)
             except TypeError:  # lists, from another server: not hashable as they are
-                connection = connections.get((address(key[0]), address(key[1])))
+                connection = by_address.get((address(key[0]), address(key[1])))
             if connection is not None:
                 await connection.serve(app, scope, receive, send)
                 return
