@@ -5,31 +5,35 @@ protocol class. It builds the protocol uvicorn would have run itself (``H11Proto
 or ``HttpToolsProtocol``) from the same arguments, passes the transport's events on
 to it, and hands it a :class:`ProxyTransport` of its own, through which everything
 uvicorn writes goes. Only public interfaces are involved: asyncio's ``Protocol``
-and ``Transport``, and ASGI, since every request passes :meth:`Connection.serve`
-(see :class:`~carrier_mocks._uvicorn.MockHttp`, which finds a request's connection
-by its scope's ``server`` and ``client`` addresses). uvicorn's protocol objects are
-never looked into. From there:
+and ``Transport``, and ASGI, since every request's app is started by
+:meth:`Connection.begin` and its end reported to :meth:`Connection.end` (see
+:class:`~carrier_mocks._uvicorn.MockHttp`, which finds a request's connection by its
+scope's ``server`` and ``client`` addresses). uvicorn's protocol objects are never
+looked into. From there:
 
 - Drop: a request's scope gets :meth:`Connection.drop` as the
   :data:`~carrier_mocks.middleware.DROP_EXTENSION`; it closes the real transport.
 - Protocol errors: uvicorn answers bytes it cannot parse with a ``400 text/plain``
-  it writes itself, not through an app's ``send``. The proxy recognises it, keeps
-  it from the client, and the connection answers in the API's error shape instead,
-  once the answers owed to the requests before the broken one are out.
+  it writes itself. The proxy recognises it, keeps it from the client, and the
+  connection answers in the API's error shape instead, once the answers owed to
+  the requests before the broken one are out.
 - Header deadline: a timer per connection, from the stream as its
   :class:`~carrier_mocks._framing.Framing` follows it.
+
+Requests are numbered from 1 in the order their apps start, which is the order
+uvicorn reads them and answers them in.
 """
 
 from __future__ import annotations
 
 import asyncio
 import http
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, cast
 
 import h11
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from carrier_mocks._framing import Framing
 from carrier_mocks.appkit import ErrorResponse
@@ -41,6 +45,8 @@ Address = tuple[str, int]
 
 _UVICORN_400 = b"HTTP/1.1 400 "
 """How uvicorn's own answer to an unparsable request begins (both protocols): 13 bytes."""
+_INTERIM = b"HTTP/1.1 1"
+"""How an interim answer (``100 Continue``) begins: it comes before an answer's head."""
 
 
 def address(info: object) -> Address | None:
@@ -59,6 +65,8 @@ class Settings:
     framing: Callable[[], Framing]
     error_response: ErrorResponse
     header_timeout: float
+    check_host: bool
+    """Whether to refuse a request without exactly one Host header (llhttp does not)."""
     by_address: dict[tuple[Address | None, Address | None], Connection] = field(
         default_factory=dict
     )
@@ -79,16 +87,16 @@ class Connection(asyncio.Protocol):
         self.protocol = settings.protocol(*args, **kwargs)  # uvicorn's, with uvicorn's arguments
         self.framing = settings.framing()
         self.loop = asyncio.get_running_loop()
+        self.now = self.loop.time
+        self.dropper = self.drop  # one bound method for all the connection's requests
         self.transport: asyncio.Transport | None = None  # the real one, once connected
         self.key: tuple[Address | None, Address | None] = (None, None)
         self.started = 0  # requests whose app has started
-        self.answered = 0  # requests whose answer has ended, or begun its last part
-        self.responding = False  # the next request to be answered has begun its answer
-        self.finishing = False  # an app's last part of an answer is being sent
-        self.app_head = False  # an app's answer head is being sent
+        self.finished = 0  # requests whose app has ended (its answer, if any, is out)
+        self.head_due = False  # the latest started app has not written its answer's head
         self.receiving = False  # uvicorn's protocol is handling received bytes
+        self.closed = False  # the real transport is closing, or closed
         self.broken_at: int | None = None  # the request the stream broke in, if it broke
-        self.error_answer = False  # whether that request gets the API's 400
         self.waiting_since = 0.0
         self.timer: asyncio.TimerHandle | None = None
 
@@ -105,6 +113,7 @@ class Connection(asyncio.Protocol):
         self.timer = self.loop.call_later(self.settings.header_timeout, self.check_headers)
 
     def connection_lost(self, exc: Exception | None) -> None:
+        self.closed = True
         if self.timer is not None:
             self.timer.cancel()
             self.timer = None
@@ -141,53 +150,46 @@ class Connection(asyncio.Protocol):
 
     def drop(self) -> None:
         """Close the connection without an answer: the ``drop`` fault."""
+        self.close()
+
+    def close(self) -> None:
+        """Close the real transport: uvicorn's protocol learns it from ``connection_lost``."""
+        self.closed = True
         if self.transport is not None:
             self.transport.close()
 
-    async def serve(self, app: ASGIApp, scope: Scope, receive: Receive, send: Send) -> None:
-        """Run ``app`` for one request of this connection, counting its answer."""
+    def begin(self, app: ASGIApp, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
+        """What to run for the next request of this connection: ``app``, as a rule.
+
+        Its end goes to :meth:`end`, whether it answered or not: when it did not,
+        uvicorn closes the connection (after its 500, or at once).
+        """
         self.started += 1
-        number = self.started
+        self.head_due = True
         extensions = scope.get("extensions")
         if extensions is None:
-            scope["extensions"] = {DROP_EXTENSION: self.drop}
+            scope["extensions"] = {DROP_EXTENSION: self.dropper}
         else:
-            extensions[DROP_EXTENSION] = self.drop
-        done = False
+            extensions[DROP_EXTENSION] = self.dropper
+        if self.broken_at is not None and self.started >= self.broken_at:
+            return _disconnected(receive)  # the stream broke in it: the connection answers
+        if self.settings.check_host:
+            hosts = 0
+            for name, _ in scope["headers"]:
+                if name == b"host":
+                    hosts += 1
+            if hosts != 1 and (hosts or scope["http_version"] == "1.1"):  # RFC 9112 3.2
+                return self._refuse(send)
+        return app(scope, receive, send)
 
-        async def counted(message: Message) -> None:
-            nonlocal done
-            kind = message["type"]
-            if kind == "http.response.start":
-                self.responding = True
-                self.app_head = True
-                try:
-                    await send(message)
-                finally:
-                    self.app_head = False
-            elif kind == "http.response.body" and not done and not message.get("more_body"):
-                done = True
-                self._answer_begins()
-                try:
-                    await send(message)
-                finally:
-                    self._answer_ended()
-            else:
-                await send(message)
-
-        try:
-            if self.broken_at is not None and number >= self.broken_at:
-                # the request the stream broke in, or one after: the connection answers it
-                while (await receive())["type"] != "http.disconnect":
-                    pass
-            elif _one_host(scope):
-                await app(scope, receive, counted)
-            else:  # llhttp, unlike h11, lets these through (RFC 9112 section 3.2)
-                await self._refuse(counted)
-        finally:
-            if not done:  # no answer, or not all of one: it is over all the same
-                self._answer_begins()
-                self._answer_ended()
+    def end(self) -> None:
+        """A request's app ended: the deadline restarts, an answer owed may follow."""
+        self.finished += 1
+        self.waiting_since = self.now()
+        if self.finished == self.started:
+            self.framing.idle()
+        if self.broken_at is not None:
+            self._settle()
 
     async def _refuse(self, send: Send) -> None:
         response = self.settings.error_response(400, "Invalid HTTP request")
@@ -195,41 +197,30 @@ class Connection(asyncio.Protocol):
         await send({"type": "http.response.start", "status": 400, "headers": headers})
         await send({"type": "http.response.body", "body": bytes(response.body)})
 
-    def _answer_begins(self) -> None:
-        self.answered += 1
-        self.responding = False
-        self.finishing = True
-
-    def _answer_ended(self) -> None:
-        self.finishing = False
-        self.waiting_since = self.loop.time()
-        self.framing.answered(self.started, self.answered)
-        if self.broken_at is not None:
-            self._settle()
-
     # -- protocol errors -------------------------------------------------------------------
 
     def protocol_error(self, *, answer: bool = True) -> None:
-        """The request stream broke: answer the broken request (or not), then close."""
+        """The request stream broke: answer the broken request, then close; or just close.
+
+        Just close when the broken request's answer has begun or ended (a second one
+        would corrupt it); otherwise its 400 follows the answers owed before it.
+        """
         if self.broken_at is not None:
             return
-        broken = self.framing.broken_request(self.answered)
+        running = self.started > self.finished
+        began = running and not self.head_due  # the latest started app has begun its answer
+        broken = self.framing.broken_request(self.started, running, began)
         self.broken_at = broken
-        if broken <= self.answered or (broken == self.answered + 1 and self.responding):
-            answer = False  # its answer has begun or ended already: a second would corrupt it
-        self.error_answer = answer
-        self._settle()
+        if not answer or broken <= self.finished or (broken == self.started and began):
+            self.close()
+        else:
+            self._settle()
 
     def _settle(self) -> None:
-        """Once the answers owed before the broken request are out: its 400, and close."""
+        """Once the apps of the requests before the broken one ended: its 400, and close."""
         assert self.broken_at is not None
-        if self.finishing or self.answered < self.broken_at - 1:
-            return
-        if self.error_answer:
-            self.error_answer = False
+        if self.finished >= self.broken_at - 1 and not self.closed:
             self._answer(400, "Invalid HTTP request")
-        elif self.transport is not None:
-            self.transport.close()
 
     def _answer(self, status: int, message: str) -> None:
         """Answer in the API's error shape and close; for requests no app answers."""
@@ -242,7 +233,7 @@ class Connection(asyncio.Protocol):
             head += [name, b": ", value, b"\r\n"]
         head.append(b"connection: close\r\n\r\n")
         self.transport.write(b"".join(head) + bytes(response.body))
-        self.transport.close()
+        self.close()
 
     # -- the header deadline ---------------------------------------------------------------
 
@@ -252,34 +243,33 @@ class Connection(asyncio.Protocol):
         if self.transport is None or self.transport.is_closing() or self.broken_at is not None:
             return
         delay = self.settings.header_timeout
-        if not self.finishing and self.framing.waiting(self.started, self.answered):
+        if self.framing.waiting(self.started, self.finished):
             delay -= self.loop.time() - self.waiting_since
             if delay <= 0:
                 if self.framing.partial():  # part of a request came: say why it ends
-                    self.broken_at = self.answered + 1
+                    self.broken_at = self.finished + 1
                     self._answer(408, "Request headers not received in time")
                 else:  # an idle connection: close it quietly, as keep-alive expiry does
-                    self.transport.close()
+                    self.close()
                 return
         self.timer = self.loop.call_later(delay, self.check_headers)
 
 
-def _one_host(scope: Scope) -> bool:
-    """Whether the request has the one Host header HTTP/1.1 asks for (at most one in 1.0)."""
-    hosts = 0
-    for name, _ in scope["headers"]:
-        if name == b"host":
-            hosts += 1
-    return hosts == 1 or (hosts == 0 and scope["http_version"] != "1.1")
+async def _disconnected(receive: Receive) -> None:
+    """Wait until the server sees the connection go."""
+    while (await receive())["type"] != "http.disconnect":
+        pass
 
 
 class ProxyTransport(asyncio.Transport):
     """The transport uvicorn's protocol writes to: the real one, less uvicorn's own 400.
 
-    uvicorn writes that answer while it handles received bytes, or (h11, for a request
-    read once the one before is answered) at least outside an app's answer head, and
-    closes after it. The proxy passes the error to its :class:`Connection` instead,
-    and leaves the closing to it (which may first let earlier requests be answered).
+    An app's answer head is the first write after the app starts (an interim
+    ``100 Continue`` aside). uvicorn's 400 is a head written otherwise: while it
+    handles received bytes, or (h11, for a request read once the one before is
+    answered) after the answer of the latest app. uvicorn closes after it; the proxy
+    passes the error to its :class:`Connection` instead, and leaves the closing to
+    it (which may first let earlier requests be answered).
     """
 
     def __init__(self, connection: Connection, real: asyncio.Transport) -> None:
@@ -289,10 +279,13 @@ class ProxyTransport(asyncio.Transport):
         self.swallowing = False  # uvicorn's 400 is being written
 
     def write(self, data: bytes | bytearray | memoryview) -> None:
-        if self.swallowing or self.real.is_closing():
-            return
         connection = self.connection
-        if (connection.receiving or not connection.app_head) and data[:13] == _UVICORN_400:
+        if self.swallowing or connection.closed:
+            return
+        if connection.head_due and not connection.receiving:
+            if data[:10] != _INTERIM:
+                connection.head_due = False
+        elif data[:13] == _UVICORN_400:
             self.swallowing = True
             connection.protocol_error()
             return
@@ -306,12 +299,13 @@ class ProxyTransport(asyncio.Transport):
         if self.swallowing:  # the close after uvicorn's 400: the connection decides when
             self.swallowing = False
             return
-        self.real.close()
+        self.connection.close()
 
     def is_closing(self) -> bool:
         return self.real.is_closing()
 
     def abort(self) -> None:
+        self.connection.closed = True
         self.real.abort()
 
     def get_extra_info(self, name: str, default: Any = None) -> Any:

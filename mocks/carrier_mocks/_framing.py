@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-__all__ = ["MAX_HEAD_BYTES", "CountingFraming", "Framing"]
+__all__ = ["MAX_HEAD_BYTES", "CountingFraming", "Framing", "next_to_answer"]
 
 MAX_HEAD_BYTES = 16 * 1024
 """The largest request head (request line and headers) a connection may send.
@@ -34,17 +34,33 @@ class Framing(Protocol):
     def feed(self, data: bytes) -> bool:
         """Follow ``data``, received next; True when the stream breaks in it."""
 
-    def waiting(self, started: int, answered: int) -> bool:
-        """Whether no request is in progress, so the client owes the next head."""
+    def waiting(self, started: int, finished: int) -> bool:
+        """Whether no request is in progress, so the client owes the next head.
+
+        ``started`` requests had their app started, ``finished`` had it end.
+        """
 
     def partial(self) -> bool:
         """Whether part of a request head came (while :meth:`waiting`)."""
 
-    def broken_request(self, answered: int) -> int:
-        """The number of the request a protocol error, found now, belongs to."""
+    def idle(self) -> None:
+        """Every app started has ended."""
 
-    def answered(self, started: int, answered: int) -> None:
-        """An answer ended: ``answered`` of the ``started`` requests have theirs."""
+    def broken_request(self, started: int, running: bool, began: bool) -> int:
+        """The number of the request the stream broke in (or ends before), found now.
+
+        ``running``: the latest started request's app has not ended; ``began``: it
+        has begun its answer.
+        """
+
+
+def next_to_answer(started: int, running: bool, began: bool) -> int:
+    """The request a broken byte belongs to where requests are read one at a time.
+
+    The latest started one while its app runs and has not answered yet (its body
+    broke); otherwise the one after it, which no app has seen.
+    """
+    return started if running and not began else started + 1
 
 
 class CountingFraming:
@@ -57,22 +73,20 @@ class CountingFraming:
     """
 
     def __init__(self) -> None:
-        self.received = False  # bytes came since the last answer (or the connection opened)
+        self.received = False  # bytes came since the last app ended (or the connection opened)
 
     def feed(self, data: bytes) -> bool:
         self.received = True
         return False  # h11 finds every error itself, and uvicorn answers it
 
-    def waiting(self, started: int, answered: int) -> bool:
-        return started == answered
+    def waiting(self, started: int, finished: int) -> bool:
+        return started == finished
 
     def partial(self) -> bool:
         return self.received
 
-    def broken_request(self, answered: int) -> int:
-        # one request at a time: the error is in the one after those answered
-        return answered + 1
+    def idle(self) -> None:
+        self.received = False
 
-    def answered(self, started: int, answered: int) -> None:
-        if started == answered:
-            self.received = False
+    def broken_request(self, started: int, running: bool, began: bool) -> int:
+        return next_to_answer(started, running, began)

@@ -110,13 +110,18 @@ class MockHttp:
             from uvicorn.protocols.http.h11_impl import H11Protocol
 
             protocol, framing = H11Protocol, CountingFraming
-        self.settings = Settings(protocol, framing, error_response, header_timeout)
+        check_host = STACK.http == "httptools"  # h11 refuses a missing or second Host itself
+        self.settings = Settings(protocol, framing, error_response, header_timeout, check_host)
         self.protocol: type[asyncio.Protocol] = type(
             "MockConnection", (Connection,), {"settings": self.settings}
         )
 
     def app(self, app: ASGIApp) -> ASGIApp:
-        """``app``, run by each request's connection (which counts the answers it needs to)."""
+        """``app``, each request begun and ended by its connection.
+
+        The connection gives the request its drop extension, counts it, and may
+        answer it itself (a stream broken in it, two Host headers).
+        """
         by_address = self.settings.by_address
 
         async def served(scope: Scope, receive: Receive, send: Send) -> None:
@@ -127,7 +132,10 @@ class MockHttp:
             except TypeError:  # lists, from another server: not hashable as they are
                 connection = by_address.get((address(key[0]), address(key[1])))
             if connection is not None:
-                await connection.serve(app, scope, receive, send)
+                try:
+                    await connection.begin(app, scope, receive, send)
+                finally:
+                    connection.end()
                 return
             if scope["type"] == "http":
                 # gone already (the client left before its request was run): nothing to drop
