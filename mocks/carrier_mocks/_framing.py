@@ -9,7 +9,7 @@ follows the stream itself, from the bytes it hands on to uvicorn, through a
 - on httptools, :class:`~carrier_mocks._llhttp.LlhttpFraming`: a second llhttp parser
   that reads what uvicorn's reads;
 - on h11, where httptools may not import, :class:`CountingFraming`: h11 reads one
-  request at a time, so counting requests and answers says enough.
+  request at a time, so counting the apps started and ended says enough.
 
 Requests are numbered from 1 per connection, in the order uvicorn runs their apps.
 """

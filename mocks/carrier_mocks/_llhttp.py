@@ -3,10 +3,10 @@
 uvicorn on httptools reads requests ahead of their answers (pipelining), so whose
 request a broken byte belongs to depends on how many heads were read and how many
 answers given. This parser, httptools' public ``HttpRequestParser`` set up as uvicorn
-sets up its own, meets the same requests and breaks on the same byte, so it can say;
-it leaves out what uvicorn checks beyond llhttp (the request target's syntax), which
-costs a callback per request more. Three callbacks per request are all it takes.
-It also enforces the limit llhttp lacks: a head of at most
+sets up its own, meets the same requests and breaks on the same byte, so it can say.
+It leaves out what uvicorn checks beyond llhttp (the request target's syntax, which
+would cost a callback and a parse per request more): three callbacks per request
+are all it takes. It also enforces the limit llhttp lacks: a head of at most
 :data:`~carrier_mocks._framing.MAX_HEAD_BYTES`.
 
 Imported only where httptools serves (it needs httptools).
