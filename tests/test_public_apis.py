@@ -20,16 +20,33 @@ from): our subclass then reads or writes the library's private state.
 Everything else (``response._content``, ``getattr(client, "_x")``, ``super()._x``, a
 generated client's ``_base_url``: the generated code is the generator's, not ours)
 counts. So do ``getattr``/``setattr``/``hasattr``/``delattr`` with a private name given
-as a string constant, or as a module-level constant holding one. What remains is
-listed in ``ALLOWED``, each with its reason; an entry that no longer matches fails
-too, so the list only shrinks.
+as a string constant, or as a module-level constant holding one.
+
+uvicorn's protocol objects carry undocumented state under names without an
+underscore (``cycle``, ``pipeline``, ``conn``, ``timeout_keep_alive_handler``...): only
+their asyncio ``Protocol`` interface is public. So in the mocks (``mocks/carrier_mocks``,
+the one package that runs uvicorn) two more things count:
+
+- a class deriving from one of uvicorn's protocol classes (anything defined in
+  ``uvicorn.protocols``), named in its bases or found in its MRO;
+- an access, on an object not evidently ours, to a name uvicorn's HTTP protocol
+  classes define (read from their source, so the list follows uvicorn's releases),
+  less the names that are public elsewhere: asyncio's ``Protocol`` and ``Transport``
+  interfaces, ASGI's scope and message keys, uvicorn's documented ``Config`` options,
+  and the attributes of Starlette's requests and responses.
+
+What remains is listed in ``ALLOWED``, each with its reason; an entry that no longer
+matches fails too, so the list only shrinks.
 """
 
 from __future__ import annotations
 
 import ast
+import asyncio
+import functools
 import importlib
 import inspect
+import pkgutil
 import re
 from collections import Counter
 from pathlib import Path
@@ -41,6 +58,60 @@ REFLECTION = frozenset({"getattr", "setattr", "hasattr", "delattr"})
 
 ALLOWED: dict[tuple[str, str], str] = {}
 """(file, attribute) -> why it is still there."""
+
+
+UVICORN_SOURCES = ("mocks/carrier_mocks",)
+"""Where uvicorn runs, so where its protocol internals are looked for."""
+UVICORN_PROTOCOLS = "uvicorn.protocols"
+ASGI = frozenset(
+    {
+        *("type", "asgi", "http_version", "method", "scheme", "path", "raw_path"),
+        *("query_string", "root_path", "headers", "client", "server", "state", "extensions"),
+        *("app", "receive", "send", "status", "body", "more_body", "trailers"),
+    }
+)
+"""ASGI's vocabulary: the app, its callables, the keys of HTTP scopes and messages."""
+
+
+@functools.cache
+def uvicorn_internals() -> frozenset[str]:
+    """Names uvicorn's HTTP protocol classes define without an underscore, less public ones.
+
+    Read from the source of every module of ``uvicorn.protocols.http`` that imports:
+    the methods of its classes and what they assign to ``self``.
+    """
+    from starlette.requests import Request
+    from starlette.responses import Response
+    from uvicorn import Config
+
+    package = importlib.import_module(f"{UVICORN_PROTOCOLS}.http")
+    names: set[str] = set()
+    for info in pkgutil.iter_modules(package.__path__):
+        try:
+            module = importlib.import_module(f"{package.__name__}.{info.name}")
+        except ImportError:  # a protocol whose optional library is not installed
+            continue
+        for cls in ast.walk(ast.parse(inspect.getsource(module))):
+            if not isinstance(cls, ast.ClassDef):
+                continue
+            for node in ast.walk(cls):
+                if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node in cls.body:
+                    names.add(node.name)
+                elif (
+                    isinstance(node, ast.Attribute)
+                    and isinstance(node.value, ast.Name)
+                    and node.value.id == "self"
+                    and isinstance(node.ctx, ast.Store)
+                ):
+                    names.add(node.attr)
+    public = ASGI.union(
+        dir(asyncio.Protocol),
+        dir(asyncio.Transport),
+        inspect.signature(Config).parameters,
+        dir(Request({"type": "http", "headers": []})),
+        dir(Response()),
+    )
+    return frozenset(name for name in names if not name.startswith("_") and name not in public)
 
 
 NAMEDTUPLE = frozenset({"_replace", "_asdict", "_fields", "_make", "_field_defaults"})
@@ -65,22 +136,34 @@ def annotation_name(node: ast.expr | None) -> str | None:
 
 
 class Finder(ast.NodeVisitor):
-    """The private accesses of one module on objects not evidently ours."""
+    """The private accesses of one module on objects not evidently ours.
 
-    def __init__(self, tree: ast.Module) -> None:
+    Given ``internals`` (names of uvicorn's protocol state), it also finds accesses to
+    those on objects not evidently ours, and classes deriving from uvicorn's protocols.
+    """
+
+    def __init__(self, tree: ast.Module, internals: frozenset[str] = frozenset()) -> None:
         self.own: set[str] = {"self", "cls"}
         self.classes: set[str] = set()
         self.constants: dict[str, str] = {}
+        self.internals = internals
+        self.uvicorn: set[str] = set()  # names bound to uvicorn's protocol modules or classes
         for node in ast.walk(tree):
             if isinstance(node, ast.ClassDef):
                 self.classes.add(node.name)
             elif isinstance(node, ast.ImportFrom):
                 if node.level > 0 or (node.module or "").split(".")[0] in OURS:
                     self.own.update(alias.asname or alias.name for alias in node.names)
+                if f"{node.module}.".startswith(f"{UVICORN_PROTOCOLS}.") or (
+                    node.module == "uvicorn" and any(a.name == "protocols" for a in node.names)
+                ):
+                    self.uvicorn.update(alias.asname or alias.name for alias in node.names)
             elif isinstance(node, ast.Import):
                 for alias in node.names:
                     if alias.name.split(".")[0] in OURS:
                         self.own.add(alias.asname or alias.name.split(".")[0])
+                    if alias.asname and f"{alias.name}.".startswith(f"{UVICORN_PROTOCOLS}."):
+                        self.uvicorn.add(alias.asname)
         for statement in tree.body:
             if (
                 isinstance(statement, ast.Assign)
@@ -93,6 +176,9 @@ class Finder(ast.NodeVisitor):
         self.classes |= {name for name in self.own if name[:1].isupper()}
         self.scopes: list[set[str]] = [set()]
         self.found: list[tuple[int, str]] = []
+        self.internal: list[tuple[int, str]] = []
+        """(line, what) of each use of uvicorn's protocol internals."""
+        self.uvicorn_self = False  # in a class deriving from uvicorn's: ``self`` is theirs too
 
     def ours(self, node: ast.expr) -> bool:
         if isinstance(node, ast.Name):
@@ -133,9 +219,28 @@ class Finder(ast.NodeVisitor):
 
     visit_AsyncFunctionDef = visit_FunctionDef
 
+    def from_uvicorn(self, node: ast.expr) -> bool:
+        """Whether ``node`` names something of ``uvicorn.protocols``."""
+        dotted = ast.unparse(node)
+        root = dotted.split(".")[0]
+        return root in self.uvicorn or f"{dotted}.".startswith(f"{UVICORN_PROTOCOLS}.")
+
+    def visit_ClassDef(self, node: ast.ClassDef) -> None:
+        outer = self.uvicorn_self
+        for base in node.bases:
+            if self.internals and self.from_uvicorn(base):
+                self.internal.append((node.lineno, f"{node.name} derives from {ast.unparse(base)}"))
+                self.uvicorn_self = True
+        self.generic_visit(node)
+        self.uvicorn_self = outer
+
     def visit_Attribute(self, node: ast.Attribute) -> None:
         if private(node.attr) and not self.ours(node.value):
             self.found.append((node.lineno, node.attr))
+        elif node.attr in self.internals and (
+            not self.ours(node.value) or (self.uvicorn_self and ast.unparse(node.value) == "self")
+        ):
+            self.internal.append((node.lineno, node.attr))
         self.generic_visit(node)
 
     def visit_Call(self, node: ast.Call) -> None:
@@ -149,6 +254,8 @@ class Finder(ast.NodeVisitor):
                 text = self.constants.get(name.id)
             if text is not None and private(text) and not self.ours(target):
                 self.found.append((node.lineno, text))
+            elif text is not None and text in self.internals and not self.ours(target):
+                self.internal.append((node.lineno, text))
         self.generic_visit(node)
 
 
@@ -205,16 +312,56 @@ def inherited_privates() -> list[tuple[str, int, str]]:
     return found
 
 
+def uvicorn_protocol_uses() -> list[tuple[str, int, str]]:
+    """(file, line, what) of every use of uvicorn's protocol internals in the mocks.
+
+    Read from the source, and from the classes of each module once imported: a class
+    whose MRO holds one of ``uvicorn.protocols`` counts however its bases are written.
+    """
+    internals = uvicorn_internals()
+    found: list[tuple[str, int, str]] = []
+    for source in UVICORN_SOURCES:
+        for path in sorted((ROOT / source).rglob("*.py")):
+            relative = path.relative_to(ROOT).as_posix()
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            finder = Finder(tree, internals)
+            finder.visit(tree)
+            found += [(relative, line, what) for line, what in finder.internal]
+            if path.stem == "__main__":  # importing it would run it
+                continue
+            module = importlib.import_module(module_name(relative))
+            for cls in vars(module).values():
+                if not isinstance(cls, type) or cls.__module__ != module.__name__:
+                    continue
+                theirs = [
+                    c for c in cls.__mro__ if f"{c.__module__}.".startswith(f"{UVICORN_PROTOCOLS}.")
+                ]
+                if theirs:
+                    line = inspect.getsourcelines(cls)[1]
+                    what = f"{cls.__name__} derives from {theirs[0].__qualname__}"
+                    if (relative, line, what) not in found:
+                        found.append((relative, line, what))
+    return found
+
+
 def every_access() -> list[tuple[str, int, str]]:
-    return private_accesses() + inherited_privates()
+    return private_accesses() + inherited_privates() + uvicorn_protocol_uses()
 
 
 def test_no_private_attribute_of_another_library_is_used() -> None:
-    found = every_access()
+    found = private_accesses() + inherited_privates()
     unexpected = [
         f"{file}:{line}: {attr}" for file, line, attr in found if (file, attr) not in ALLOWED
     ]
     assert not unexpected, "private attributes of objects not ours:\n" + "\n".join(unexpected)
+
+
+def test_no_internal_of_uvicorn_protocols_is_used() -> None:
+    found = uvicorn_protocol_uses()
+    unexpected = [
+        f"{file}:{line}: {what}" for file, line, what in found if (file, what) not in ALLOWED
+    ]
+    assert not unexpected, "uvicorn protocol internals:\n" + "\n".join(unexpected)
 
 
 def test_the_allow_list_holds_only_what_remains() -> None:
@@ -247,3 +394,89 @@ class Ours:
     finder = Finder(ast.parse(source))
     finder.visit(ast.parse(source))
     assert [attr for _, attr in finder.found] == ["_content", "_compiler", "_g", "_h", "_private"]
+
+
+def test_uvicorn_protocol_internals_are_their_state_not_public_names() -> None:
+    internals = uvicorn_internals()
+    assert {
+        "cycle",
+        "pipeline",
+        "conn",
+        "parser",
+        "flow",
+        "timeout_keep_alive_handler",
+        "send_400_response",
+        "on_response_complete",
+        "response_complete",
+        "disconnected",
+    } <= internals
+    public = {"data_received", "write", "is_closing", "headers", "scope", "loop", "root_path"}
+    assert not public & internals
+
+
+OLD_MOCK_PROTOCOL = """
+from uvicorn.protocols.http.h11_impl import H11Protocol
+from uvicorn.protocols.http import httptools_impl
+
+class DroppableH11Protocol(H11Protocol):
+    def send_400_response(self, msg: str) -> None:
+        cycle = self.cycle
+        if cycle is not None and not cycle.response_complete:
+            cycle.disconnected = True
+            cycle.message_event.set()
+        if self.conn.our_state in (h11.IDLE, h11.SEND_RESPONSE):
+            self._send_error(400, "Invalid HTTP request")
+
+class DroppableHttpToolsProtocol(httptools_impl.HttpToolsProtocol):
+    def on_response_complete(self) -> None:
+        if self._owed_error and not self.pipeline:
+            super().on_response_complete()
+            return
+        self.timeout_keep_alive_handler()
+"""
+"""Abridged from the mocks' protocols before they wrapped uvicorn's (``_uvicorn.py``)."""
+
+
+def test_the_uvicorn_rule_fails_the_old_subclassing_protocols() -> None:
+    tree = ast.parse(OLD_MOCK_PROTOCOL)
+    finder = Finder(tree, uvicorn_internals())
+    finder.visit(tree)
+    assert [what for _, what in finder.internal] == [
+        "DroppableH11Protocol derives from H11Protocol",
+        "cycle",
+        "response_complete",
+        "disconnected",
+        "message_event",
+        "conn",
+        "DroppableHttpToolsProtocol derives from httptools_impl.HttpToolsProtocol",
+        "pipeline",
+        "on_response_complete",
+        "timeout_keep_alive_handler",
+    ]
+
+
+def test_the_uvicorn_rule_counts_a_wrapper_reaching_in_and_nothing_else() -> None:
+    source = """
+import asyncio
+from uvicorn.protocols.http.h11_impl import H11Protocol
+from starlette.requests import Request
+
+class Wrapper(asyncio.Protocol):
+    def __init__(self, *args, **kwargs) -> None:
+        self.inner = H11Protocol(*args, **kwargs)
+        self.cycle = None                   # our own attribute of that name
+
+    def data_received(self, data: bytes) -> None:
+        self.inner.data_received(data)
+        self.inner.pipeline                 # counted
+        getattr(self.inner, "conn")         # counted
+        self.cycle
+
+    async def app(self, request: Request, scope, receive, send) -> None:
+        request.headers; request.scope; scope["client"]; self.inner.transport  # the last counted
+        await send({"type": "http.response.start", "status": 200})
+"""
+    tree = ast.parse(source)
+    finder = Finder(tree, uvicorn_internals())
+    finder.visit(tree)
+    assert [what for _, what in finder.internal] == ["pipeline", "conn", "transport"]

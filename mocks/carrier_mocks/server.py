@@ -159,18 +159,19 @@ def serve(
     require("mock", "the mock servers")
     import uvicorn
 
-    from carrier_mocks._uvicorn import event_loop, loop_factory, mock_protocol
+    from carrier_mocks._uvicorn import MockHttp, event_loop, loop_factory
     from carrier_mocks.appkit import error_response_of
 
     factory = info.mock_factory()
     app = factory(fixtures=fixtures) if spec is None else factory(fixtures=fixtures, spec=spec)
-    protocol = mock_protocol(error_response_of(app), header_timeout)
+    mock_http = MockHttp(error_response_of(app), header_timeout)
     if wrap is not None:
         app = wrap(app)
     sock = _bind(host, port)
     config = uvicorn.Config(
-        app,
-        http=protocol,
+        mock_http.app(app),
+        http=mock_http.protocol,
+        ws="none",  # HTTP only: no upgrade takes a connection out of the mock's protocol
         loop=event_loop(),  # uvloop where it imports, else asyncio (see _uvicorn.STACK)
         lifespan="off",
         log_config=None,

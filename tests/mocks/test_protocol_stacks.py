@@ -101,6 +101,7 @@ def test_the_stack_falls_back_when_httptools_and_uvloop_do_not_import() -> None:
 
 
 def test_requests_are_served_on_the_chosen_stack(stack: _uvicorn.Stack) -> None:
+    """The request's connection (the owner of its drop extension) runs uvicorn's protocol of the stack."""
     seen: list[tuple[str, str]] = []
 
     def wrap(app: object) -> object:
@@ -111,15 +112,17 @@ def test_requests_are_served_on_the_chosen_stack(stack: _uvicorn.Stack) -> None:
 
             extensions = scope["extensions"]
             assert isinstance(extensions, dict)
-            protocol = type(extensions[DROP_EXTENSION].__self__)
-            seen.append((protocol.__mro__[1].__name__, type(asyncio.get_running_loop()).__module__))
+            connection = extensions[DROP_EXTENSION].__self__
+            seen.append(
+                (type(connection.protocol).__name__, type(asyncio.get_running_loop()).__module__)
+            )
             await app(scope, receive, send)  # type: ignore[operator]
 
         return probe
 
     with serve("novapost", wrap=wrap) as server:
         assert httpx.get(server.origin + "/__mock__/stats", timeout=10).status_code == 200
-    protocol = {"httptools": "DroppableHttpToolsProtocol", "h11": "DroppableH11Protocol"}
+    protocol = {"httptools": "HttpToolsProtocol", "h11": "H11Protocol"}
     assert [(name, module.split(".")[0]) for name, module in seen] == [
         (protocol[stack.http], stack.loop)
     ]
@@ -190,6 +193,34 @@ def test_a_request_pipelined_before_garbage_is_answered_first(mock: MockServer) 
         (400, INVALID)
     ]
     assert responses(raw)[0][0] == 200
+
+
+def test_every_request_pipelined_before_garbage_is_answered_first(mock: MockServer) -> None:
+    found = responses(exchange(mock, STATS * 3 + b"GARBAGE\r\n\r\n"))
+    assert [status for status, _, _ in found] == [200, 200, 200, 400]
+    assert json.loads(found[-1][2]) == INVALID
+
+
+def test_an_apps_own_400_after_100_continue_reaches_the_client(mock: MockServer) -> None:
+    """Only the server's own 400 is replaced; an app's, after an interim answer, is not."""
+    body = b'{"phone": 12}'
+    head = (
+        b"POST /v.1.0/test-api-keys HTTP/1.1\r\nHost: mock\r\nContent-Type: application/json\r\n"
+        b"Expect: 100-continue\r\nContent-Length: %d\r\nConnection: close\r\n\r\n" % len(body)
+    )
+    interim, _, rest = exchange(mock, head, body).partition(b"\r\n\r\n")
+    assert interim == b"HTTP/1.1 100 Continue"
+    status, _, answer = parse(rest)
+    assert (status, answer) == (400, SHAPES["novapost"]("Invalid phone format"))
+
+
+def test_a_body_its_app_left_unread_is_not_taken_for_a_head(mock: MockServer) -> None:
+    """The 405 goes before the body is read; the body, over the head limit, is no head."""
+    body = b"x" * 40000
+    head = b"POST /__mock__/stats HTTP/1.1\r\nHost: mock\r\nContent-Length: %d\r\n\r\n" % len(body)
+    last = b"GET /__mock__/stats HTTP/1.1\r\nHost: mock\r\nConnection: close\r\n\r\n"
+    raw = send_in_pieces(mock, [head, body[:20000], body[20000:], STATS + last])
+    assert [status for status, _, _ in responses(raw)] == [405, 200, 200]
 
 
 def test_a_broken_body_queued_behind_a_slow_answer_waits_for_it(mock: MockServer) -> None:
